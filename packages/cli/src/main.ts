@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, processIo, type Io } from './io.js';
+import { render, validate, type Output } from './commands.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Runs the spillway command line; returns the exit code (CONTRACT.md §2). */
+export async function run(argv: string[], io: Io = processIo): Promise<number> {
+  let code: number = EXIT.ok;
+  const program = new Command('spillway')
+    .description('Multi-region GKE Inference Gateway from one spec.')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run spillway --help for usage)');
+  const common = (cmd: Command) =>
+    cmd
+      .requiredOption('-f, --file <path>', 'spec file (repeat for several)', collect, [])
+      .addOption(new Option('--output <format>', 'text, or json on stdout').choices(['text', 'json']).default('text'));
+
+  common(program.command('validate').description('parse and check the spec; reads and writes nothing else')).action(
+    async (opts: { file: string[]; output: Output }) => {
+      code = await validate(opts.file, opts.output, io);
+    },
+  );
+  common(
+    program
+      .command('render')
+      .description('write every Kubernetes manifest per cluster and an equivalent gcloud/kubectl script, offline')
+      .requiredOption('--out <dir>', 'directory to write into'),
+  ).action(async (opts: { file: string[]; out: string; output: Output }) => {
+    code = await render(opts.file, opts.out, opts.output, io);
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.invalid;
+    }
+    io.stderr(`spillway: ${(error as Error).message}\n`);
+    return EXIT.failed;
+  }
+  return code;
+}
+
+const invokedDirectly = process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+if (invokedDirectly) {
+  run(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,45 @@
+import { stringify } from 'yaml';
+import type { Spec } from '../spec/model.js';
+import type { DesiredState, KubeObjectResource, Resource } from './graph.js';
+import { renderScript } from './script.js';
+
+/**
+ * What `spillway render --out DIR` writes, as relative path → content: Kubernetes manifests per
+ * cluster and bundle (in dependency order), the Google Cloud request bodies, and a runnable script.
+ * Pure, so the same spec gives byte-identical files. Secrets appear without their value.
+ */
+export function renderFiles(spec: Spec, state: DesiredState): Map<string, string> {
+  const files = new Map<string, string>();
+  const kube = state.resources.filter((r): r is KubeObjectResource => r.type === 'kubernetes.object');
+  for (const [path, objects] of groupBy(kube, (r) => manifestPath(r.cluster, r.bundle))) {
+    files.set(path, objects.map((r) => toYaml(r)).join('---\n'));
+  }
+  const gcp = state.resources.filter((r) => r.type !== 'kubernetes.object');
+  files.set('google-cloud.yaml', gcp.map((r) => stringify(gcpView(r), { lineWidth: 0 })).join('---\n'));
+  files.set('apply.sh', renderScript(spec, state));
+  return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export const manifestPath = (cluster: string, bundle: string) => `kubernetes/${cluster}/${bundle}.yaml`;
+
+function toYaml(r: KubeObjectResource): string {
+  const head = r.secretSource
+    ? `# The value of key ${r.secretSource.key} comes from ${describeSource(r.secretSource.source)} at apply time.\n`
+    : '';
+  return head + stringify(r.manifest, { lineWidth: 0 });
+}
+
+export function describeSource(source: NonNullable<KubeObjectResource['secretSource']>['source']): string {
+  return 'fromEnv' in source ? `the environment variable ${source.fromEnv}` : `Secret Manager (${source.secretManager})`;
+}
+
+function gcpView(r: Exclude<Resource, KubeObjectResource>): Record<string, unknown> {
+  const { id, dependsOn, owner: _owner, title: _title, ...rest } = r;
+  return { id, ...rest, dependsOn };
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  return out;
+}

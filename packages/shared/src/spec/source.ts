@@ -1,0 +1,129 @@
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import type { Path, SpecIssue } from './errors.js';
+import { formatPath } from './errors.js';
+
+/** Larger files are refused before parsing: no spec needs a megabyte. */
+export const MAX_SPEC_BYTES = 1024 * 1024;
+/** Aliases beyond this count are refused (billion-laughs style expansion). */
+export const MAX_ALIAS_COUNT = 100;
+
+/** One YAML document of a spec file, with what is needed to point at its fields. */
+export interface SourceDocument {
+  file: string;
+  index: number;
+  value: unknown;
+  /** 1-based line and column of the value at `path`, or of its nearest present ancestor. */
+  locate(path: Path, opts?: { key?: boolean }): { line: number; column: number };
+}
+
+export interface ParsedSource {
+  documents: SourceDocument[];
+  issues: SpecIssue[];
+}
+
+/** Parses spec text into documents that remember where every field is. Reads nothing itself. */
+export function parseSpecText(text: string, file: string): ParsedSource {
+  const issues: SpecIssue[] = [];
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_SPEC_BYTES) {
+    issues.push({
+      file,
+      line: 1,
+      column: 1,
+      path: '',
+      message: `the file is ${bytes} bytes, over the limit of ${MAX_SPEC_BYTES}`,
+      hint: 'split it into smaller files or remove what is not a Spillway spec',
+    });
+    return { documents: [], issues };
+  }
+  const lineCounter = new LineCounter();
+  const position = (offset: number) => {
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  if (!Array.isArray(docs)) {
+    // A stream with only comments or directives: no documents at all.
+    return { documents: [], issues };
+  }
+  const documents: SourceDocument[] = [];
+  docs.forEach((doc, index) => {
+    for (const error of doc.errors) {
+      const at = position(error.pos[0]);
+      const duplicate = error.code === 'DUPLICATE_KEY';
+      issues.push({
+        file,
+        ...at,
+        path: '',
+        message: duplicate ? 'a key appears twice in the same mapping' : `YAML syntax: ${firstLine(error.message)}`,
+        hint: duplicate ? 'keep one of them' : 'fix the YAML at this position',
+      });
+    }
+    if (doc.errors.length > 0) return;
+    if (isEmptyDocument(doc)) return; // an empty document (e.g. a trailing ---)
+    let value: unknown;
+    try {
+      // yaml counts the anchored node itself as one use, so N aliases need a limit of N + 1.
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT + 1 });
+    } catch (error) {
+      issues.push({
+        file,
+        ...position(doc.range[0]),
+        path: '',
+        message: `the document expands too many aliases (${firstLine(String((error as Error).message))})`,
+        hint: `write the values out; a spec may use at most ${MAX_ALIAS_COUNT} aliases`,
+      });
+      return;
+    }
+    documents.push({
+      file,
+      index,
+      value,
+      locate: (path, opts) => position(offsetOf(doc, path, opts?.key ?? false)),
+    });
+  });
+  return { documents, issues };
+}
+
+/** Nothing between two `---` (or after the last): yaml gives an untagged, empty null scalar. */
+function isEmptyDocument(doc: Document): boolean {
+  const contents = doc.contents;
+  if (contents === null) return true;
+  return isScalar(contents) && contents.value === null && contents.source === '' && !contents.tag;
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
+
+/** Offset of the node at `path`, falling back to the deepest ancestor that exists. */
+function offsetOf(doc: Document, path: Path, key: boolean): number {
+  let node: unknown = doc.contents;
+  let offset = rangeStart(node) ?? 0;
+  for (let i = 0; i < path.length; i++) {
+    const part = path[i];
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+      if (!pair) return offset;
+      if (last && key) return rangeStart(pair.key as Node) ?? offset;
+      node = pair.value;
+      offset = rangeStart(node) ?? rangeStart(pair.key as Node) ?? offset;
+    } else if (isSeq(node) && typeof part === 'number') {
+      const item = node.items[part];
+      if (item === undefined) return offset;
+      node = item;
+      offset = rangeStart(node) ?? offset;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  const range = (node as Node | null | undefined)?.range;
+  return range ? range[0] : undefined;
+}
+
+export { formatPath };
