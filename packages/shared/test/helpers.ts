@@ -41,9 +41,9 @@ export function specText(...documents: object[]): string {
   return documents.map((d) => stringify(d)).join('---\n');
 }
 
-/** The issues of spec texts (one or more files); [] when the spec is valid. */
-export function issuesIn(text: string, file = 'spec.yaml', ...more: { file: string; text: string }[]): SpecIssue[] {
-  const result = checkSpec([{ file, text }, ...more]);
+/** The issues of one spec text; [] when the spec is valid. */
+export function issuesIn(text: string, file = 'spec.yaml'): SpecIssue[] {
+  const result = checkSpec([{ file, text }]);
   return result.ok ? [] : result.issues;
 }
 

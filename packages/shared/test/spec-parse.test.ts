@@ -118,10 +118,11 @@ describe('documents', () => {
   });
 
   it('reports YAML syntax errors at their position, and still checks the other documents', () => {
-    const issues = issuesIn(`${platformYaml('us-east4-a')}---\nkind: [InferenceService\nmetadata: x\n`);
+    const issues = issuesIn(`${platformYaml('mars')}---\nkind: [InferenceService\nmetadata: x\n`);
     expect(issues).toEqual([
+      expect.objectContaining({ line: 18, column: 17, path: 'spec.clusters[1].location' }),
       expect.objectContaining({
-        line: 22,
+        line: 23,
         column: 1,
         path: '',
         message: expect.stringMatching(/^YAML syntax: .*Flow sequence/),
@@ -146,8 +147,12 @@ describe('duplicate keys', () => {
     ]);
   });
 
-  it('finds a duplicate deep inside the example, at its real line and column', () => {
-    const text = EXAMPLE_TEXT.replace('      location: us-east4-a\n', '      location: us-east4-a\n      location: us-east4-b\n');
+  it('finds a duplicate deep inside the example, at its real line and column, without follow-on issues', () => {
+    // The platform cannot be read, but the service must not be told that it does not exist.
+    const text = EXAMPLE_TEXT.replace(
+      '      location: us-east4-a\n',
+      '      location: us-east4-a\n      location: us-east4-b\n',
+    );
     const issue = onlyIssue(issuesIn(text));
     expect(issue.message).toBe('a key appears twice in the same mapping');
     expect({ line: issue.line, column: issue.column }).toEqual(positionOf(text, 'location: us-east4-b'));
@@ -174,7 +179,11 @@ describe('aliases', () => {
     const levels = 'abcdefghi'.split('');
     const lines = [`${levels[0]}: &${levels[0]} [${Array(10).fill('"lol"').join(', ')}]`];
     for (let i = 1; i < levels.length; i++) {
-      lines.push(`${levels[i]}: &${levels[i]} [${Array(10).fill(`*${levels[i - 1]}`).join(', ')}]`);
+      lines.push(
+        `${levels[i]}: &${levels[i]} [${Array(10)
+          .fill(`*${levels[i - 1]}`)
+          .join(', ')}]`,
+      );
     }
     const bomb = `apiVersion: ${API_VERSION}\nkind: InferencePlatform\n${lines.join('\n')}\n`;
     const started = Date.now();
@@ -200,6 +209,7 @@ describe('file size and reading', () => {
     expect(text.length).toBeLessThan(MAX_SPEC_BYTES);
     expect(parseSpecText(text, 'big.yaml')).toEqual({
       documents: [],
+      unreadable: [],
       issues: [
         {
           file: 'big.yaml',
@@ -249,7 +259,14 @@ describe('file size and reading', () => {
     expect(await loadSpecFiles([file])).toEqual({
       ok: false,
       issues: [
-        { file, line: 1, column: 1, path: '', message: 'the file does not exist', hint: 'check the path given with -f' },
+        {
+          file,
+          line: 1,
+          column: 1,
+          path: '',
+          message: 'the file does not exist',
+          hint: 'check the path given with -f',
+        },
       ],
     });
   });
@@ -258,7 +275,9 @@ describe('file size and reading', () => {
     const sub = join(dir, 'a-directory');
     await mkdir(sub);
     const result = await loadSpecFiles([sub]);
-    expect(result.ok ? [] : summarise(result.issues)).toEqual([': is not a regular file — pass the path of a YAML file']);
+    expect(result.ok ? [] : summarise(result.issues)).toEqual([
+      ': is not a regular file — pass the path of a YAML file',
+    ]);
   });
 
   it('reports an empty file as having no documents', async () => {
@@ -314,7 +333,9 @@ describe('kind and apiVersion', () => {
   it('refuses another apiVersion', () => {
     const text = SERVICE_YAML.replace(API_VERSION, 'spillway.dev/v1');
     const issue = onlyIssue(issuesIn(text));
-    expect(summarise([issue])).toEqual([`apiVersion: must be ${API_VERSION} — set apiVersion: ${API_VERSION}`]);
+    expect(summarise([issue])).toEqual([
+      `apiVersion: must be ${API_VERSION} — set apiVersion: ${API_VERSION}`,
+    ]);
     expect([issue.line, issue.column]).toEqual([1, 13]);
   });
 });
@@ -323,14 +344,18 @@ describe('types', () => {
   it('refuses a string where a number belongs, saying what it got', () => {
     const text = `${SERVICE_YAML}  gateway:\n    port: eighty\n`;
     const issue = onlyIssue(issuesIn(text));
-    expect(summarise([issue])).toEqual(['spec.gateway.port: must be a number, not string "eighty" — write a number']);
+    expect(summarise([issue])).toEqual([
+      'spec.gateway.port: must be a number, not string "eighty" — write a number',
+    ]);
     expect([issue.line, issue.column]).toEqual([11, 11]);
   });
 
   it('refuses a quoted number', () => {
     const text = platformYaml().replace('count: 2', 'count: "2"');
+    // The pools are shared through an alias, so both clusters have the mistake.
     expect(summarise(issuesIn(text))).toEqual([
       'spec.clusters[0].acceleratorPools[0].accelerator.count: must be a number, not string "2" — write a number',
+      'spec.clusters[1].acceleratorPools[0].accelerator.count: must be a number, not string "2" — write a number',
     ]);
   });
 
@@ -349,7 +374,10 @@ describe('the error format', () => {
   });
 
   it('points at the key of an unknown field, also inside a flow mapping', () => {
-    const text = platformYaml().replace('{ cidr: 10.5.0.0/23 }', '{ cidr: 10.5.0.0/23, purpose: GLOBAL_MANAGED_PROXY }');
+    const text = platformYaml().replace(
+      '{ cidr: 10.5.0.0/23 }',
+      '{ cidr: 10.5.0.0/23, purpose: GLOBAL_MANAGED_PROXY }',
+    );
     expect(issuesIn(text, 'platform.yaml').map(formatIssue)).toEqual([
       'platform.yaml:19:41 spec.clusters[1].proxySubnet.purpose: unknown field purpose — remove it; the known fields here are cidr',
     ]);
@@ -364,7 +392,14 @@ describe('the error format', () => {
 
   it('leaves out the path when the issue concerns the whole file', () => {
     expect(
-      formatIssue({ file: 'f.yaml', line: 1, column: 1, path: '', message: 'no documents', hint: 'write one' }),
+      formatIssue({
+        file: 'f.yaml',
+        line: 1,
+        column: 1,
+        path: '',
+        message: 'no documents',
+        hint: 'write one',
+      }),
     ).toBe('f.yaml:1:1: no documents — write one');
   });
 });
@@ -383,8 +418,8 @@ describe('all errors at once', () => {
       '7:15 spec.gkeVersion: 1.30.0-gke.1 is older than 1.34.1-gke.1127000, the first with multi-cluster Inference Gateway',
       '19:17 spec.clusters[1].location: "mars" is neither a zone nor a region',
       '20:28 spec.clusters[1].proxySubnet.cidr: 10.0.1.0/24 overlaps 10.0.0.0/23 of cluster gke-west',
-      '31:33 spec.model.huggingFaceToken.fromEnv: "HF-TOKEN" is not an environment variable name',
-      '32:30 spec.autoscaling.minReplicas: minReplicas (5) is above maxReplicas (2)',
+      '31:34 spec.model.huggingFaceToken.fromEnv: "HF-TOKEN" is not an environment variable name',
+      '32:31 spec.autoscaling.minReplicas: minReplicas (5) is above maxReplicas (2)',
       '35:7 kind: unknown kind "InferenceServce"',
     ]);
   });

@@ -15,10 +15,13 @@ export function renderFiles(spec: Spec, state: DesiredState): Map<string, string
     files.set(path, objects.map((r) => toYaml(r)).join('---\n'));
   }
   const gcp = state.resources.filter((r) => r.type !== 'kubernetes.object');
-  files.set('google-cloud.yaml', gcp.map((r) => stringify(gcpView(r), { lineWidth: 0 })).join('---\n'));
+  files.set('google-cloud.yaml', gcp.map((r) => stringify(gcpView(r), YAML_OPTIONS)).join('---\n'));
   files.set('apply.sh', renderScript(spec, state));
   return new Map([...files.entries()].sort(([a], [b]) => a.localeCompare(b)));
 }
+
+/** Plain YAML: no anchors for objects that happen to be shared, no folded lines. */
+const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
 
 export const manifestPath = (cluster: string, bundle: string) => `kubernetes/${cluster}/${bundle}.yaml`;
 
@@ -26,7 +29,7 @@ function toYaml(r: KubeObjectResource): string {
   const head = r.secretSource
     ? `# The value of key ${r.secretSource.key} comes from ${describeSource(r.secretSource.source)} at apply time.\n`
     : '';
-  return head + stringify(r.manifest, { lineWidth: 0 });
+  return head + stringify(r.manifest, YAML_OPTIONS);
 }
 
 export function describeSource(source: NonNullable<KubeObjectResource['secretSource']>['source']): string {
@@ -40,6 +43,10 @@ function gcpView(r: Exclude<Resource, KubeObjectResource>): Record<string, unkno
 
 function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
   const out = new Map<string, T[]>();
-  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  for (const item of items) {
+    const list = out.get(key(item));
+    if (list) list.push(item);
+    else out.set(key(item), [item]);
+  }
   return out;
 }

@@ -154,7 +154,13 @@ export function topologicalOrder<T extends { id: string; dependsOn: string[] }>(
   const byId = new Map(items.map((i) => [i.id, i]));
   const waiting = new Map(items.map((i) => [i.id, new Set(i.dependsOn.filter((d) => byId.has(d)))]));
   const dependents = new Map<string, string[]>();
-  for (const i of items) for (const d of i.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), i.id]);
+  for (const i of items) {
+    for (const d of i.dependsOn) {
+      const list = dependents.get(d);
+      if (list) list.push(i.id);
+      else dependents.set(d, [i.id]);
+    }
+  }
   const ready = items.filter((i) => waiting.get(i.id)!.size === 0).map((i) => i.id).sort();
   const out: T[] = [];
   while (ready.length > 0) {
@@ -174,7 +180,12 @@ export function topologicalOrder<T extends { id: string; dependsOn: string[] }>(
 }
 
 function insertSorted(list: string[], value: string) {
-  let i = 0;
-  while (i < list.length && list[i]! < value) i++;
-  list.splice(i, 0, value);
+  let low = 0;
+  let high = list.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (list[mid]! < value) low = mid + 1;
+    else high = mid;
+  }
+  list.splice(low, 0, value);
 }

@@ -19,10 +19,16 @@ export type SpecResult = { ok: true; spec: Spec } | { ok: false; issues: SpecIss
 export function checkSpec(texts: SpecText[]): SpecResult {
   const issues: SpecIssue[] = [];
   const documents: SourceDocument[] = [];
+  // Platforms that are in the files but invalid (their issues are reported): not "missing" for a service.
+  const invalidPlatformNames: string[] = [];
   for (const { file, text } of texts) {
     const parsed = parseSpecText(text, file);
     issues.push(...parsed.issues);
     documents.push(...parsed.documents);
+    for (const value of parsed.unreadable) {
+      const name = platformNameOf(value);
+      if (name !== undefined) invalidPlatformNames.push(name);
+    }
   }
   if (documents.length === 0 && issues.length === 0) {
     issues.push({
@@ -36,15 +42,13 @@ export function checkSpec(texts: SpecText[]): SpecResult {
   }
   const platforms: Typed<PlatformDoc>[] = [];
   const services: Typed<ServiceDoc>[] = [];
-  const invalidPlatformNames: string[] = [];
   for (const doc of documents) {
     const shape = checkShape(doc);
     if (!shape.ok) {
       issues.push(...shape.issues);
       const name = platformNameOf(doc.value);
       if (name !== undefined) invalidPlatformNames.push(name);
-    }
-    else if (shape.kind === 'InferencePlatform') platforms.push({ doc, value: shape.value as PlatformDoc });
+    } else if (shape.kind === 'InferencePlatform') platforms.push({ doc, value: shape.value as PlatformDoc });
     else services.push({ doc, value: shape.value as ServiceDoc });
   }
   issues.push(...checkRules(platforms, services, invalidPlatformNames));

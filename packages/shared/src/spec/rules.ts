@@ -36,7 +36,7 @@ class Reporter {
 export function checkRules(
   platforms: Typed<PlatformDoc>[],
   services: Typed<ServiceDoc>[],
-  /** Platforms present in the files but with shape errors (already reported): services naming them are not checked against them. */
+  /** Platforms in the files whose YAML or shape errors are already reported: services naming them are not checked against them. */
   invalidPlatformNames: readonly string[] = [],
 ): SpecIssue[] {
   const r = new Reporter();
@@ -52,6 +52,7 @@ export function checkRules(
     checkService(r, service, platform?.value, platforms.map((p) => p.value.metadata.name));
   }
   checkSharedNames(r, services);
+  checkOneFleetPerProject(r, platforms);
   return r.issues;
 }
 
@@ -308,6 +309,18 @@ function checkCapacity(r: Reporter, doc: SourceDocument, spec: ServiceDoc['spec'
   }
 }
 
+/** A project has one fleet and one multi-cluster ingress config cluster, so one platform. */
+function checkOneFleetPerProject(r: Reporter, platforms: Typed<PlatformDoc>[]) {
+  const byProject = new Map<string, string>();
+  for (const { doc, value } of platforms) {
+    const first = byProject.get(value.spec.projectId);
+    if (first === value.metadata.name) continue; // a duplicate platform, reported as such
+    if (first) {
+      r.report(doc, ['spec', 'projectId'], `project ${value.spec.projectId} already holds platform ${first}; a project's fleet has one config cluster`, 'put the clusters in one platform, or use another project');
+    } else byProject.set(value.spec.projectId, value.metadata.name);
+  }
+}
+
 /** Two services in one namespace must not render the same object names. */
 function checkSharedNames(r: Reporter, services: Typed<ServiceDoc>[]) {
   const claims = new Map<string, string>();
@@ -317,9 +330,18 @@ function checkSharedNames(r: Reporter, services: Typed<ServiceDoc>[]) {
     const own = [
       { key: `pool/${ns}/${pool}`, path: ['spec', 'pool', 'name'], what: 'pool', name: pool },
       { key: `gateway/${ns}/${value.spec.gateway.name}`, path: ['spec', 'gateway', 'name'], what: 'gateway', name: value.spec.gateway.name },
+      {
+        key: `secret/${ns}/${value.spec.model.huggingFaceToken.secretName}`,
+        path: ['spec', 'model', 'huggingFaceToken', 'secretName'],
+        what: 'token secret',
+        name: value.spec.model.huggingFaceToken.secretName,
+      },
+      ...value.spec.objectives.map((o, i) => ({ key: `objective/${ns}/${o.name}`, path: ['spec', 'objectives', i, 'name'], what: 'objective', name: o.name })),
     ];
     for (const claim of own) {
       const owner = claims.get(claim.key);
+      // Repeats inside one service are the per-service rules' to report.
+      if (owner === value.metadata.name) continue;
       if (owner) r.report(doc, claim.path, `${claim.what} ${claim.name} in namespace ${ns} is already service ${owner}'s`, `give this service its own ${claim.what} name`);
       else claims.set(claim.key, value.metadata.name);
     }

@@ -19,6 +19,11 @@ export interface SourceDocument {
 export interface ParsedSource {
   documents: SourceDocument[];
   issues: SpecIssue[];
+  /**
+   * Documents with YAML errors (already in issues), read as far as possible, or undefined.
+   * Used only to avoid follow-on issues, e.g. a service whose platform has a duplicate key.
+   */
+  unreadable: unknown[];
 }
 
 /** Parses spec text into documents that remember where every field is. Reads nothing itself. */
@@ -34,7 +39,7 @@ export function parseSpecText(text: string, file: string): ParsedSource {
       message: `the file is ${bytes} bytes, over the limit of ${MAX_SPEC_BYTES}`,
       hint: 'split it into smaller files or remove what is not a Spillway spec',
     });
-    return { documents: [], issues };
+    return { documents: [], issues, unreadable: [] };
   }
   const lineCounter = new LineCounter();
   const position = (offset: number) => {
@@ -44,9 +49,10 @@ export function parseSpecText(text: string, file: string): ParsedSource {
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (!Array.isArray(docs)) {
     // A stream with only comments or directives: no documents at all.
-    return { documents: [], issues };
+    return { documents: [], issues, unreadable: [] };
   }
   const documents: SourceDocument[] = [];
+  const unreadable: unknown[] = [];
   docs.forEach((doc, index) => {
     for (const error of doc.errors) {
       const at = position(error.pos[0]);
@@ -59,7 +65,10 @@ export function parseSpecText(text: string, file: string): ParsedSource {
         hint: duplicate ? 'keep one of them' : 'fix the YAML at this position',
       });
     }
-    if (doc.errors.length > 0) return;
+    if (doc.errors.length > 0) {
+      unreadable.push(bestEffort(doc));
+      return;
+    }
     if (isEmptyDocument(doc)) return; // an empty document (e.g. a trailing ---)
     let value: unknown;
     try {
@@ -82,7 +91,15 @@ export function parseSpecText(text: string, file: string): ParsedSource {
       locate: (path, opts) => position(offsetOf(doc, path, opts?.key ?? false)),
     });
   });
-  return { documents, issues };
+  return { documents, issues, unreadable };
+}
+
+function bestEffort(doc: Document): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT + 1 });
+  } catch {
+    return undefined;
+  }
 }
 
 /** Nothing between two `---` (or after the last): yaml gives an untagged, empty null scalar. */
