@@ -1,6 +1,12 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { formatIssue, loadSpecFiles, renderDesiredState, renderFiles, type SpecIssue } from '@spillway/shared';
+import {
+  formatIssue,
+  loadSpecFiles,
+  renderDesiredState,
+  renderFiles,
+  type SpecIssue,
+} from '@spillway/shared';
 import { EXIT, type Io } from './io.js';
 import { describeSpec, describeState, resourceSummary } from './summary.js';
 
@@ -19,7 +25,9 @@ async function loadOrReport(files: string[], output: Output, io: Io) {
 export function reportIssues(issues: SpecIssue[], output: Output, io: Io) {
   if (output === 'json') io.stdout(JSON.stringify({ ok: false, issues }, null, 2) + '\n');
   for (const issue of issues) io.stderr(`${formatIssue(issue)}\n`);
-  io.stderr(`${issues.length} problem${issues.length === 1 ? '' : 's'} in the spec; nothing was read or written.\n`);
+  io.stderr(
+    `${issues.length} problem${issues.length === 1 ? '' : 's'} in the spec; nothing was read or written.\n`,
+  );
 }
 
 export async function validate(files: string[], output: Output, io: Io): Promise<number> {
@@ -49,10 +57,18 @@ export async function render(files: string[], outDir: string, output: Output, io
   }
   await writeFile(join(dir, RENDER_MARKER), [...rendered.keys()].join('\n') + '\n');
   if (output === 'json') {
-    io.stdout(JSON.stringify({ files: [...rendered.keys()], resources: state.resources.map(resourceSummary) }, null, 2) + '\n');
+    io.stdout(
+      JSON.stringify(
+        { files: [...rendered.keys()], resources: state.resources.map(resourceSummary) },
+        null,
+        2,
+      ) + '\n',
+    );
   } else {
     for (const line of describeState(state)) io.stdout(`${line}\n`);
-    io.stdout(`wrote ${rendered.size} files to ${outDir} (run ${join(outDir, 'apply.sh')} to do it by hand)\n`);
+    io.stdout(
+      `wrote ${rendered.size} files to ${outDir} (run ${join(outDir, 'apply.sh')} to do it by hand)\n`,
+    );
   }
   return EXIT.ok;
 }

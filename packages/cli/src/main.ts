@@ -18,17 +18,21 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   const common = (cmd: Command) =>
     cmd
       .requiredOption('-f, --file <path>', 'spec file (repeat for several)', collect, [])
-      .addOption(new Option('--output <format>', 'text, or json on stdout').choices(['text', 'json']).default('text'));
+      .addOption(
+        new Option('--output <format>', 'text, or json on stdout').choices(['text', 'json']).default('text'),
+      );
 
-  common(program.command('validate').description('parse and check the spec; reads and writes nothing else')).action(
-    async (opts: { file: string[]; output: Output }) => {
-      code = await validate(opts.file, opts.output, io);
-    },
-  );
+  common(
+    program.command('validate').description('parse and check the spec; reads and writes nothing else'),
+  ).action(async (opts: { file: string[]; output: Output }) => {
+    code = await validate(opts.file, opts.output, io);
+  });
   common(
     program
       .command('render')
-      .description('write every Kubernetes manifest per cluster and an equivalent gcloud/kubectl script, offline')
+      .description(
+        'write every Kubernetes manifest per cluster and an equivalent gcloud/kubectl script, offline',
+      )
       .requiredOption('--out <dir>', 'directory to write into'),
   ).action(async (opts: { file: string[]; out: string; output: Output }) => {
     code = await render(opts.file, opts.out, opts.output, io);
@@ -46,7 +50,8 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   return code;
 }
 
-const invokedDirectly = process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+const invokedDirectly =
+  process.argv[1] && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
 if (invokedDirectly) {
   run(process.argv.slice(2)).then((code) => {
     process.exitCode = code;

@@ -4,7 +4,9 @@ import type { DesiredState, Resource, Spec } from '@spillway/shared';
 export function describeSpec(spec: Spec): string[] {
   const lines: string[] = [];
   for (const p of spec.platforms) {
-    const clusters = p.clusters.map((c) => `${c.name} (${c.location}${c.configCluster ? ', config cluster' : ''})`);
+    const clusters = p.clusters.map(
+      (c) => `${c.name} (${c.location}${c.configCluster ? ', config cluster' : ''})`,
+    );
     lines.push(`platform ${p.name} in project ${p.projectId}: ${clusters.join(', ')}`);
   }
   for (const s of spec.services) {
@@ -12,8 +14,12 @@ export function describeSpec(spec: Spec): string[] {
       s.balancing.mode === 'CUSTOM_METRICS'
         ? `spills over at ${s.balancing.maxUtilizationPercent}% KV-cache`
         : `at most ${s.balancing.maxInFlightRequestsPerEndpoint} requests in flight per endpoint`;
-    const preferred = s.balancing.preferredRegions.length ? `, prefers ${s.balancing.preferredRegions.join(', ')}` : '';
-    lines.push(`service ${s.namespace}/${s.name} on ${s.platform.name}: ${s.model.id} in ${s.regions.join(', ')}${preferred}, ${mode}`);
+    const preferred = s.balancing.preferredRegions.length
+      ? `, prefers ${s.balancing.preferredRegions.join(', ')}`
+      : '';
+    lines.push(
+      `service ${s.namespace}/${s.name} on ${s.platform.name}: ${s.model.id} in ${s.regions.join(', ')}${preferred}, ${mode}`,
+    );
   }
   return lines;
 }

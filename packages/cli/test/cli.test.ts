@@ -46,22 +46,38 @@ describe('spillway validate', () => {
     const lines = stderr.trim().split('\n');
     const locationLine = text.split('\n').findIndex((l) => l.includes('europe-west3-b')) + 1;
     expect(lines).toEqual([
-      expect.stringMatching(new RegExp(`^bad\\.yaml:${locationLine}:\\d+ spec\\.clusters\\[1\\]\\.location: region europe-west3 already has cluster gke-west`)),
-      expect.stringMatching(/^bad\.yaml:\d+:\d+ spec\.regions\[0\]: platform inference-prod has no cluster in us-east4 — use regions of the platform: europe-west3$/),
-      expect.stringMatching(/^bad\.yaml:\d+:\d+ spec\.autoscaling\.targetUtilization: 0\.9 is not below the load balancer's threshold of 0\.8/),
+      expect.stringMatching(
+        new RegExp(
+          `^bad\\.yaml:${locationLine}:\\d+ spec\\.clusters\\[1\\]\\.location: region europe-west3 already has cluster gke-west`,
+        ),
+      ),
+      expect.stringMatching(
+        /^bad\.yaml:\d+:\d+ spec\.regions\[0\]: platform inference-prod has no cluster in us-east4 — use regions of the platform: europe-west3$/,
+      ),
+      expect.stringMatching(
+        /^bad\.yaml:\d+:\d+ spec\.autoscaling\.targetUtilization: 0\.9 is not below the load balancer's threshold of 0\.8/,
+      ),
       '3 problems in the spec; nothing was read or written.',
     ]);
   });
 
   it('prints issues as JSON on stdout with --output json', async () => {
     const dir = tmp();
-    writeFileSync(join(dir, 'bad.yaml'), readFileSync(example, 'utf8').replace('name: gke-east', 'nmae: gke-east'));
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      readFileSync(example, 'utf8').replace('name: gke-east', 'nmae: gke-east'),
+    );
     const { code, stdout } = await spillway(['validate', '-f', 'bad.yaml', '--output', 'json'], dir);
     expect(code).toBe(2);
     const report = JSON.parse(stdout);
     expect(report.ok).toBe(false);
     expect(report.issues).toContainEqual(
-      expect.objectContaining({ file: 'bad.yaml', path: 'spec.clusters[1].nmae', message: 'unknown field nmae', hint: 'did you mean name?' }),
+      expect.objectContaining({
+        file: 'bad.yaml',
+        path: 'spec.clusters[1].nmae',
+        message: 'unknown field nmae',
+        hint: 'did you mean name?',
+      }),
     );
   });
 
@@ -96,19 +112,25 @@ describe('spillway render', () => {
       'kubernetes/gke-west/service-food-review.yaml',
     ]);
     expect(stdout).toContain('+ GKE cluster gke-west (europe-west3-c)');
-    expect(stdout).toMatch(/\+ gke-west: \d+ objects \(crds 1, platform \d+, service-food-review \d+, gateway-food-review 4\)/);
+    expect(stdout).toMatch(
+      /\+ gke-west: \d+ objects \(crds 1, platform \d+, service-food-review \d+, gateway-food-review 4\)/,
+    );
   });
 
   it('gives byte-identical files for the same spec', async () => {
     const [a, b] = [join(tmp(), 'a'), join(tmp(), 'b')];
     await spillway(['render', '-f', example, '--out', a]);
     await spillway(['render', '-f', example, '--out', b]);
-    for (const file of listFiles(a)) expect([file, readFileSync(join(a, file))]).toEqual([file, readFileSync(join(b, file))]);
+    for (const file of listFiles(a))
+      expect([file, readFileSync(join(a, file))]).toEqual([file, readFileSync(join(b, file))]);
   });
 
   it('writes nothing when the spec is invalid', async () => {
     const dir = tmp();
-    writeFileSync(join(dir, 'bad.yaml'), readFileSync(example, 'utf8').replace('configCluster: true', 'configCluster: false'));
+    writeFileSync(
+      join(dir, 'bad.yaml'),
+      readFileSync(example, 'utf8').replace('configCluster: true', 'configCluster: false'),
+    );
     const { code, stderr } = await spillway(['render', '-f', 'bad.yaml', '--out', 'out'], dir);
     expect(code).toBe(2);
     expect(stderr).toContain('no cluster is the config cluster');
@@ -120,7 +142,13 @@ describe('spillway render', () => {
     await spillway(['render', '-f', example, '--out', out]);
     writeFileSync(join(out, 'NOTES.md'), 'mine');
     const dir = tmp();
-    writeFileSync(join(dir, 'ns.yaml'), readFileSync(example, 'utf8').replace('name: food-review\n  namespace: default', 'name: chat\n  namespace: default'));
+    writeFileSync(
+      join(dir, 'ns.yaml'),
+      readFileSync(example, 'utf8').replace(
+        'name: food-review\n  namespace: default',
+        'name: chat\n  namespace: default',
+      ),
+    );
     await spillway(['render', '-f', join(dir, 'ns.yaml'), '--out', out]);
     const files = listFiles(out);
     expect(files).toContain('NOTES.md');
@@ -134,7 +162,12 @@ describe('the built binary', () => {
     const bin = join(repo, 'packages/cli/dist/main.js');
     const ok = await promisify(execFile)(process.execPath, [bin, 'validate', '-f', example]);
     expect(ok.stdout).toContain('is valid');
-    const failed = await promisify(execFile)(process.execPath, [bin, 'validate', '-f', '/nonexistent.yaml']).catch((e) => e);
+    const failed = await promisify(execFile)(process.execPath, [
+      bin,
+      'validate',
+      '-f',
+      '/nonexistent.yaml',
+    ]).catch((e) => e);
     expect(failed.code).toBe(2);
   });
 });

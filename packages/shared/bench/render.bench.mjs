@@ -75,5 +75,9 @@ const row = (name, m) =>
 console.log(`validate + render, medians of ${RUNS} runs in one process:`);
 console.log(row('example (2 clusters, 1 service)', small));
 console.log(row('50 clusters, 10 services', large));
-console.log(`  ratio large / example:                ${(large.median / small.median).toFixed(1)}x for ${(large.resources / small.resources).toFixed(1)}x the resources`);
-console.log(`  per resource (large):                 ${((large.median * 1000) / large.resources).toFixed(1)} µs`);
+console.log(
+  `  ratio large / example:                ${(large.median / small.median).toFixed(1)}x for ${(large.resources / small.resources).toFixed(1)}x the resources`,
+);
+console.log(
+  `  per resource (large):                 ${((large.median * 1000) / large.resources).toFixed(1)} µs`,
+);

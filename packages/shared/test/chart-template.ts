@@ -64,7 +64,8 @@ function parseTemplate(src: string): Node[] {
 }
 
 function lookup<T>(table: Record<string, T>, key: string, what: string): T {
-  if (!(key in table)) throw new Error(`chart template ${what} "${key}" is not in the test's table: judge it and add it`);
+  if (!(key in table))
+    throw new Error(`chart template ${what} "${key}" is not in the test's table: judge it and add it`);
   return table[key]!;
 }
 
@@ -76,7 +77,12 @@ function evaluate(nodes: Node[], ctx: ChartContext): string {
       const nindent = /^([\s\S]*?)\s*\|\s*nindent\s+(\d+)$/.exec(node.expr);
       const value = lookup(ctx.exprs, nindent ? nindent[1]! : node.expr, 'expression');
       const pad = nindent ? ' '.repeat(Number(nindent[2])) : '';
-      out += nindent ? `\n${value.split('\n').map((line) => pad + line).join('\n')}` : value;
+      out += nindent
+        ? `\n${value
+            .split('\n')
+            .map((line) => pad + line)
+            .join('\n')}`
+        : value;
     } else if (node.block === 'range') {
       const items = lookup(ctx.ranges, node.head, 'range');
       out += items.length

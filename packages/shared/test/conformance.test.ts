@@ -24,6 +24,7 @@ import { renderChartTemplate, sprintf, type ChartContext } from './chart-templat
 import { editedExample, exampleSpec } from './helpers.js';
 import {
   NO_UPSTREAM_SCHEMA,
+  SCHEMA_QUIRKS,
   SCHEMA_SOURCES,
   UPSTREAM_DIR,
   UPSTREAM_PRESENT,
@@ -64,7 +65,9 @@ interface Variant {
 }
 
 function variant(name: string, spec: Spec): Variant {
-  const objects = renderDesiredState(spec).resources.filter((r): r is KubeObjectResource => r.type === 'kubernetes.object');
+  const objects = renderDesiredState(spec).resources.filter(
+    (r): r is KubeObjectResource => r.type === 'kubernetes.object',
+  );
   return { name, spec, service: spec.services[0]!, objects };
 }
 
@@ -85,7 +88,9 @@ function withoutOurLabels(m: KubeManifest): KubeManifest {
 }
 
 if (!UPSTREAM_PRESENT) {
-  console.warn(`conformance.test.ts: ${UPSTREAM_DIR} is absent, so the upstream conformance tests are skipped.`);
+  console.warn(
+    `conformance.test.ts: ${UPSTREAM_DIR} is absent, so the upstream conformance tests are skipped.`,
+  );
   describe('upstream conformance', () => {
     it.skip(`SKIPPED: upstream reference folder not found at ${UPSTREAM_DIR} (see shared/upstream/SOURCES.md)`, () => {});
   });
@@ -113,6 +118,12 @@ if (!UPSTREAM_PRESENT) {
       for (const key of Object.keys(SCHEMA_SOURCES)) expect(schemas.validator(key)).toBeDefined();
     });
 
+    it.each(SCHEMA_QUIRKS.map((q) => [q.what, q] as const))('still needs the quirk "%s"', (_, quirk) => {
+      const objects = VARIANTS.flatMap((v) => v.objects.map((o) => o.manifest));
+      const covered = objects.filter((m) => schemas.schemaErrors(m).some((e) => quirk.covers(m, e)));
+      expect(covered.length).toBeGreaterThan(0);
+    });
+
     it('validates most rendered objects against a schema', () => {
       const withSchema = EXAMPLE.objects.filter((o) => gvk(o.manifest) in SCHEMA_SOURCES);
       expect(withSchema.length).toBeGreaterThan(EXAMPLE.objects.length / 2);
@@ -120,16 +131,21 @@ if (!UPSTREAM_PRESENT) {
   });
 
   // -------------------------------------------------------------------------------------------
-  describe.each(VARIANTS.map((v) => [v.name, v] as const))('%s: every Kubernetes object validates against its upstream schema', (_, v) => {
-    it.each(v.objects.map((o) => [o.id, o] as const))('%s', (id, o) => {
-      expect(schemas.errors(id, o.manifest)).toEqual([]);
-    });
-  });
+  describe.each(VARIANTS.map((v) => [v.name, v] as const))(
+    '%s: every Kubernetes object validates against its upstream schema',
+    (_, v) => {
+      it.each(v.objects.map((o) => [o.id, o] as const))('%s', (id, o) => {
+        expect(schemas.errors(id, o.manifest)).toEqual([]);
+      });
+    },
+  );
 
   // -------------------------------------------------------------------------------------------
   describe('the schema check rejects broken objects', () => {
     const find = (v: Variant, kind: string, name?: string) =>
-      v.objects.find((o) => o.manifest.kind === kind && (name === undefined || o.manifest.metadata.name === name))!;
+      v.objects.find(
+        (o) => o.manifest.kind === kind && (name === undefined || o.manifest.metadata.name === name),
+      )!;
     const errorsOf = (o: KubeObjectResource, edit: (m: any) => void) => {
       const m = clone(o.manifest);
       edit(m);
@@ -139,7 +155,9 @@ if (!UPSTREAM_PRESENT) {
     it('a Deployment with an unknown container field', () => {
       const server = find(EXAMPLE, 'Deployment', EXAMPLE.service.pool.name);
       const errors = errorsOf(server, (m) => (m.spec.template.spec.containers[0].gpuCount = 1));
-      expect(errors).toContain('/spec/template/spec/containers/0 must NOT have additional properties (gpuCount)');
+      expect(errors).toContain(
+        '/spec/template/spec/containers/0 must NOT have additional properties (gpuCount)',
+      );
     });
 
     it("a GCPBackendPolicy with seed 002's maxUtilization instead of maxUtilizationPercent", () => {
@@ -149,7 +167,9 @@ if (!UPSTREAM_PRESENT) {
         metric.maxUtilization = metric.maxUtilizationPercent;
         delete metric.maxUtilizationPercent;
       });
-      expect(errors).toContain('/spec/default/customMetrics/0 must NOT have additional properties (maxUtilization)');
+      expect(errors).toContain(
+        '/spec/default/customMetrics/0 must NOT have additional properties (maxUtilization)',
+      );
     });
 
     it('a GCPBackendPolicy with scopes beside default instead of inside it', () => {
@@ -176,6 +196,16 @@ if (!UPSTREAM_PRESENT) {
       expect(errors).toContain('/metadata must NOT have additional properties (label)');
     });
 
+    it('a Deployment name longer than 63 (the RBAC name quirk is narrow)', () => {
+      const errors = errorsOf(find(EXAMPLE, 'Deployment'), (m) => (m.metadata.name = 'x'.repeat(64)));
+      expect(errors).toContain('/metadata/name must NOT have more than 63 characters');
+    });
+
+    it('an RBAC name longer than a DNS subdomain', () => {
+      const errors = errorsOf(find(EXAMPLE, 'RoleBinding'), (m) => (m.metadata.name = 'x'.repeat(254)));
+      expect(errors).toContain('/metadata/name must NOT have more than 253 characters');
+    });
+
     it('a kind with neither a schema nor a stated reason', () => {
       const m: KubeManifest = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } };
       expect(() => schemas.errors('widget', m)).toThrow('no upstream schema for example.com/v1 Widget');
@@ -185,7 +215,8 @@ if (!UPSTREAM_PRESENT) {
   // -------------------------------------------------------------------------------------------
   describe('GCPBackendPolicy rules ajv cannot check', () => {
     const policies = VARIANTS.flatMap((v) => ofKind(v, 'GCPBackendPolicy'));
-    const importPolicy = (v: Variant) => ofKind(v, 'GCPBackendPolicy').find((o) => o.manifest.metadata.name.endsWith('-import'))!.manifest;
+    const importPolicy = (v: Variant) =>
+      ofKind(v, 'GCPBackendPolicy').find((o) => o.manifest.metadata.name.endsWith('-import'))!.manifest;
 
     it.each(policies.map((o) => [o.id, o] as const))('%s keeps them', (_, o) => {
       expect(gcpBackendPolicyViolations(o.manifest)).toEqual([]);
@@ -193,24 +224,80 @@ if (!UPSTREAM_PRESENT) {
 
     it('covers both balancing modes, with scopes', () => {
       const spec = (m: KubeManifest) => m.spec as any;
-      expect(spec(importPolicy(EXAMPLE)).default).toMatchObject({ balancingMode: 'CUSTOM_METRICS', scopes: [expect.anything()] });
-      expect(spec(importPolicy(IN_FLIGHT)).default).toMatchObject({ balancingMode: 'IN_FLIGHT', scopes: [expect.anything()] });
+      expect(spec(importPolicy(EXAMPLE)).default).toMatchObject({
+        balancingMode: 'CUSTOM_METRICS',
+        scopes: [expect.anything()],
+      });
+      expect(spec(importPolicy(IN_FLIGHT)).default).toMatchObject({
+        balancingMode: 'IN_FLIGHT',
+        scopes: [expect.anything()],
+      });
     });
 
     const broken: [string, Variant, (spec: any) => void, string][] = [
-      ['three custom metrics', EXAMPLE, (s) => s.default.customMetrics.push({ name: 'a', dryRun: true }, { name: 'b', dryRun: true }), 'at most 2'],
-      ['a custom metric without dryRun', EXAMPLE, (s) => delete s.default.customMetrics[0].dryRun, 'dryRun must be set'],
-      ['maxUtilizationPercent 120', EXAMPLE, (s) => (s.default.customMetrics[0].maxUtilizationPercent = 120), 'not in 0..100'],
-      ['IN_FLIGHT with trafficDuration SHORT', IN_FLIGHT, (s) => (s.default.trafficDuration = 'SHORT'), 'IN_FLIGHT needs trafficDuration LONG'],
-      ['IN_FLIGHT without trafficDuration', IN_FLIGHT, (s) => delete s.default.trafficDuration, 'IN_FLIGHT needs trafficDuration LONG'],
-      ['LONG with balancingMode RATE', EXAMPLE, (s) => (s.default.balancingMode = 'RATE'), 'LONG needs a balancingMode other than RATE'],
-      ['a scope setting what default sets', EXAMPLE, (s) => (s.default.scopes[0].trafficDuration = 'LONG'), 'trafficDuration is set in both'],
-      ['a scope overriding IN_FLIGHT with SHORT', IN_FLIGHT, (s) => {
-        delete s.default.trafficDuration;
-        s.default.scopes[0].trafficDuration = 'SHORT';
-      }, 'IN_FLIGHT needs trafficDuration LONG'],
-      ['scopes on an InferencePool target', EXAMPLE, (s) => (s.targetRef.kind = 'InferencePool'), 'only allowed for GCPInferencePoolImport or ServiceImport'],
-      ['a scope selector on an unknown key', EXAMPLE, (s) => (s.default.scopes[0].selector = { 'topology.kubernetes.io/region': 'us-east4' }), 'is not one of gke.io/zone'],
+      [
+        'three custom metrics',
+        EXAMPLE,
+        (s) => s.default.customMetrics.push({ name: 'a', dryRun: true }, { name: 'b', dryRun: true }),
+        'at most 2',
+      ],
+      [
+        'a custom metric without dryRun',
+        EXAMPLE,
+        (s) => delete s.default.customMetrics[0].dryRun,
+        'dryRun must be set',
+      ],
+      [
+        'maxUtilizationPercent 120',
+        EXAMPLE,
+        (s) => (s.default.customMetrics[0].maxUtilizationPercent = 120),
+        'not in 0..100',
+      ],
+      [
+        'IN_FLIGHT with trafficDuration SHORT',
+        IN_FLIGHT,
+        (s) => (s.default.trafficDuration = 'SHORT'),
+        'IN_FLIGHT needs trafficDuration LONG',
+      ],
+      [
+        'IN_FLIGHT without trafficDuration',
+        IN_FLIGHT,
+        (s) => delete s.default.trafficDuration,
+        'IN_FLIGHT needs trafficDuration LONG',
+      ],
+      [
+        'LONG with balancingMode RATE',
+        EXAMPLE,
+        (s) => (s.default.balancingMode = 'RATE'),
+        'LONG needs a balancingMode other than RATE',
+      ],
+      [
+        'a scope setting what default sets',
+        EXAMPLE,
+        (s) => (s.default.scopes[0].trafficDuration = 'LONG'),
+        'trafficDuration is set in both',
+      ],
+      [
+        'a scope overriding IN_FLIGHT with SHORT',
+        IN_FLIGHT,
+        (s) => {
+          delete s.default.trafficDuration;
+          s.default.scopes[0].trafficDuration = 'SHORT';
+        },
+        'IN_FLIGHT needs trafficDuration LONG',
+      ],
+      [
+        'scopes on an InferencePool target',
+        EXAMPLE,
+        (s) => (s.targetRef.kind = 'InferencePool'),
+        'only allowed for GCPInferencePoolImport or ServiceImport',
+      ],
+      [
+        'a scope selector on an unknown key',
+        EXAMPLE,
+        (s) => (s.default.scopes[0].selector = { 'topology.kubernetes.io/region': 'us-east4' }),
+        'is not one of gke.io/zone',
+      ],
     ];
     it.each(broken)('rejects %s', (_, v, edit, message) => {
       const m = clone(importPolicy(v));
@@ -229,14 +316,35 @@ if (!UPSTREAM_PRESENT) {
 
     const chartPolicy = () => policies.find((o) => !o.manifest.metadata.name.endsWith('-import'))!.manifest;
     const broken: [string, (d: any) => void, string][] = [
-      ['type GRPC with an httpHealthCheck block', (d) => (d.config.type = 'GRPC'), 'needs exactly one grpcHealthCheck block'],
-      ['two health check blocks', (d) => (d.config.tcpHealthCheck = { port: 8000 }), 'found [httpHealthCheck, tcpHealthCheck]'],
-      ['timeoutSec above checkIntervalSec', (d) => (d.timeoutSec = 10), 'timeoutSec 10 exceeds checkIntervalSec 2'],
-      ['timeoutSec above the default interval', (d) => {
-        d.timeoutSec = 8;
-        delete d.checkIntervalSec;
-      }, 'exceeds checkIntervalSec 5 (5 when unset)'],
-      ['USE_FIXED_PORT with a portName', (d) => Object.assign(d.config.httpHealthCheck, { portSpecification: 'USE_FIXED_PORT', portName: 'http' }), 'USE_FIXED_PORT allows only port'],
+      [
+        'type GRPC with an httpHealthCheck block',
+        (d) => (d.config.type = 'GRPC'),
+        'needs exactly one grpcHealthCheck block',
+      ],
+      [
+        'two health check blocks',
+        (d) => (d.config.tcpHealthCheck = { port: 8000 }),
+        'found [httpHealthCheck, tcpHealthCheck]',
+      ],
+      [
+        'timeoutSec above checkIntervalSec',
+        (d) => (d.timeoutSec = 10),
+        'timeoutSec 10 exceeds checkIntervalSec 2',
+      ],
+      [
+        'timeoutSec above the default interval',
+        (d) => {
+          d.timeoutSec = 8;
+          delete d.checkIntervalSec;
+        },
+        'exceeds checkIntervalSec 5 (5 when unset)',
+      ],
+      [
+        'USE_FIXED_PORT with a portName',
+        (d) =>
+          Object.assign(d.config.httpHealthCheck, { portSpecification: 'USE_FIXED_PORT', portName: 'http' }),
+        'USE_FIXED_PORT allows only port',
+      ],
     ];
     it.each(broken)('rejects %s', (_, edit, message) => {
       const m = clone(chartPolicy());
@@ -290,13 +398,17 @@ if (!UPSTREAM_PRESENT) {
     it('would notice a changed field', () => {
       const changed = clone(versionOf(ours, 'v1alpha2').schema.openAPIV3Schema);
       changed.properties.spec.properties.priority.minimum = 0;
-      expect(withoutDescriptions(changed)).not.toEqual(withoutDescriptions(crdSchema(UPSTREAM_CRD, 'v1alpha2')));
+      expect(withoutDescriptions(changed)).not.toEqual(
+        withoutDescriptions(crdSchema(UPSTREAM_CRD, 'v1alpha2')),
+      );
     });
   });
 
   // -------------------------------------------------------------------------------------------
   describe('the custom-metrics Stackdriver adapter', () => {
-    const upstream: KubeManifest[] = readUpstreamYamlDocs('custom-metrics-stackdriver-adapter/adapter_new_resource_model.yaml');
+    const upstream: KubeManifest[] = readUpstreamYamlDocs(
+      'custom-metrics-stackdriver-adapter/adapter_new_resource_model.yaml',
+    );
     const ours = customMetricsAdapter(platformLabels(EXAMPLE.service));
     const ref = (m: KubeManifest) => `${m.kind} ${m.metadata.namespace ?? '-'}/${m.metadata.name}`;
     const CLUSTER_ROLE_WITH_NAMESPACE = 'custom-metrics-resource-reader';
@@ -310,7 +422,9 @@ if (!UPSTREAM_PRESENT) {
 
     it('is rendered in every cluster', () => {
       for (const m of ours) {
-        const rendered = EXAMPLE.objects.filter((o) => o.manifest.kind === m.kind && o.manifest.metadata.name === m.metadata.name);
+        const rendered = EXAMPLE.objects.filter(
+          (o) => o.manifest.kind === m.kind && o.manifest.metadata.name === m.metadata.name,
+        );
         expect(rendered.map((o) => o.manifest)).toEqual(EXAMPLE.spec.platforms[0]!.clusters.map(() => m));
       }
     });
@@ -319,19 +433,26 @@ if (!UPSTREAM_PRESENT) {
       expect(ours.map(ref)).toEqual(upstream.map(upstreamAsMeant).map(ref));
     });
 
-    it.each(upstream.map((m, i) => [ref(m), i] as const))('%s equals upstream, apart from our labels', (_, i) => {
-      expect(withoutOurLabels(ours[i]!)).toEqual(upstreamAsMeant(upstream[i]!));
-    });
+    it.each(upstream.map((m, i) => [ref(m), i] as const))(
+      '%s equals upstream, apart from our labels',
+      (_, i) => {
+        expect(withoutOurLabels(ours[i]!)).toEqual(upstreamAsMeant(upstream[i]!));
+      },
+    );
 
     it('differs on purpose only in the ClusterRole that upstream gives a namespace', () => {
       const namespacedClusterRoles = upstream.filter((m) => m.kind === 'ClusterRole' && m.metadata.namespace);
       expect(namespacedClusterRoles.map((m) => m.metadata.name)).toEqual([CLUSTER_ROLE_WITH_NAMESPACE]);
-      expect(ours.find((m) => m.metadata.name === CLUSTER_ROLE_WITH_NAMESPACE)!.metadata.namespace).toBeUndefined();
+      expect(
+        ours.find((m) => m.metadata.name === CLUSTER_ROLE_WITH_NAMESPACE)!.metadata.namespace,
+      ).toBeUndefined();
     });
 
     it('would notice a changed rule', () => {
       const changed = clone(ours);
-      (changed.find((m) => m.metadata.name === 'external-metrics-reader') as any).rules[0].verbs.push('create');
+      (changed.find((m) => m.metadata.name === 'external-metrics-reader') as any).rules[0].verbs.push(
+        'create',
+      );
       expect(changed.map(withoutOurLabels)).not.toEqual(upstream.map(upstreamAsMeant));
     });
   });
@@ -363,17 +484,23 @@ if (!UPSTREAM_PRESENT) {
     // _helpers.tpl: the EPP name and the cluster RBAC name.
     const helpers = template('_helpers.tpl');
     const define = (name: string) => {
-      const m = new RegExp(`\\{\\{-? define "${name.replace(/\./g, '\\.')}" -?\\}\\}([\\s\\S]*?)\\{\\{-? end -?\\}\\}\\s*(?:\\{\\{/\\*|$)`).exec(helpers);
+      const m = new RegExp(
+        `\\{\\{-? define "${name.replace(/\./g, '\\.')}" -?\\}\\}([\\s\\S]*?)\\{\\{-? end -?\\}\\}\\s*(?:\\{\\{/\\*|$)`,
+      ).exec(helpers);
       if (!m) throw new Error(`_helpers.tpl has no define ${name}`);
       return m[1]!;
     };
-    const truncOf = (text: string, what: string) => Number(new RegExp(`\\$${what} := [^}]*\\| trunc (\\d+)`).exec(text)![1]);
+    const truncOf = (text: string, what: string) =>
+      Number(new RegExp(`\\$${what} := [^}]*\\| trunc (\\d+)`).exec(text)![1]);
     const nameDefine = define('gateway-api-inference-extension.name');
     const epp = `${release.trim().toLowerCase().slice(0, truncOf(nameDefine, 'base'))}${/\{\{ \$base \}\}(\S+)/.exec(nameDefine)![1]}`;
     const rbacDefine = define('gateway-api-inference-extension.cluster-rbac-name');
     const rbacPrintf = /printf "([^"]+)" \$base \$ns \| quote \| trunc (\d+)/.exec(rbacDefine)!;
     const clusterRbac = JSON.stringify(
-      sprintf(rbacPrintf[1]!, [release.slice(0, truncOf(rbacDefine, 'base')), namespace.slice(0, truncOf(rbacDefine, 'ns'))]),
+      sprintf(rbacPrintf[1]!, [
+        release.slice(0, truncOf(rbacDefine, 'base')),
+        namespace.slice(0, truncOf(rbacDefine, 'ns')),
+      ]),
     ).slice(0, Number(rbacPrintf[2]));
     // The published chart is packaged with --app-version set to its tag; Chart.yaml holds a placeholder.
     const chartYaml = readUpstreamYaml(`${CHART}/Chart.yaml`);
@@ -393,7 +520,9 @@ if (!UPSTREAM_PRESENT) {
     // gke.yaml's variables, evaluated in order (printf with %s only).
     const autopilot = Boolean(values.provider.gke?.autopilot);
     const vars: Record<string, string> = { '.Release.Name': release, '.Release.Namespace': namespace };
-    for (const [, name, op, rhs] of template('gke.yaml').matchAll(/\{\{-?\s*\$(\w+)\s*(:?=)\s*([\s\S]*?)\s*-?\}\}/g)) {
+    for (const [, name, op, rhs] of template('gke.yaml').matchAll(
+      /\{\{-?\s*\$(\w+)\s*(:?=)\s*([\s\S]*?)\s*-?\}\}/g,
+    )) {
       if (name === 'isAutopilot') continue; // decided from values above
       if (op === '=' && !(name === 'gmpNamespace' && autopilot)) continue; // the only reassignment is under `if $isAutopilot`
       const literal = /^"([^"]*)"$/.exec(rhs!);
@@ -436,7 +565,8 @@ if (!UPSTREAM_PRESENT) {
       conds: {
         'eq .Values.inferencePool.apiVersion "inference.networking.x-k8s.io/v1alpha2"':
           values.inferencePool.apiVersion === 'inference.networking.x-k8s.io/v1alpha2',
-        'ne .Values.inferencePool.apiVersion "inference.networking.k8s.io"': values.inferencePool.apiVersion !== 'inference.networking.k8s.io',
+        'ne .Values.inferencePool.apiVersion "inference.networking.k8s.io"':
+          values.inferencePool.apiVersion !== 'inference.networking.k8s.io',
         '.Values.inferencePool.modelServers.matchLabels': true,
         '(hasKey .Values.inferenceExtension "pluginsCustomConfig")': 'pluginsCustomConfig' in ie,
         'eq (.Values.inferencePool.modelServerType | default "vllm") "triton-tensorrt-llm"':
@@ -454,11 +584,16 @@ if (!UPSTREAM_PRESENT) {
         $isAutopilot: autopilot,
       },
       ranges: {
-        '.Values.inferenceExtension.flags': ie.flags.map((f: { name: string; value: unknown }) => ({ '.name': f.name, '.value': String(f.value) })),
-        '.Values.inferencePool.targetPorts': values.inferencePool.targetPorts.map((p: { number: number }) => ({ '.number': String(p.number) })),
-        '$key, $value := .Values.inferencePool.modelServers.matchLabels': Object.entries(values.inferencePool.modelServers.matchLabels).map(
-          ([key, value]) => ({ $key: key, 'quote $value': JSON.stringify(value) }),
+        '.Values.inferenceExtension.flags': ie.flags.map((f: { name: string; value: unknown }) => ({
+          '.name': f.name,
+          '.value': String(f.value),
+        })),
+        '.Values.inferencePool.targetPorts': values.inferencePool.targetPorts.map(
+          (p: { number: number }) => ({ '.number': String(p.number) }),
         ),
+        '$key, $value := .Values.inferencePool.modelServers.matchLabels': Object.entries(
+          values.inferencePool.modelServers.matchLabels,
+        ).map(([key, value]) => ({ $key: key, 'quote $value': JSON.stringify(value) })),
       },
     };
   }
@@ -506,7 +641,10 @@ if (!UPSTREAM_PRESENT) {
 
     it('is what is rendered in every cluster of the service', () => {
       for (const m of ours) {
-        const rendered = v.objects.filter((o) => chartRef(o.manifest) === chartRef(m) && o.manifest.metadata.namespace === m.metadata.namespace);
+        const rendered = v.objects.filter(
+          (o) =>
+            chartRef(o.manifest) === chartRef(m) && o.manifest.metadata.namespace === m.metadata.namespace,
+        );
         expect(rendered.map((o) => o.cluster).sort()).toEqual(service.clusters.map((c) => c.name).sort());
         for (const o of rendered) expect(o.manifest).toEqual(m);
       }
@@ -516,17 +654,22 @@ if (!UPSTREAM_PRESENT) {
       expect(ours.map(chartRef).sort()).toEqual(chart.map(chartRef).sort());
     });
 
-    it.each(chart.map((m) => [chartRef(m), m] as const))('%s equals the chart, apart from our labels and the documented differences', (ref, m) => {
-      const mine = ours.find((o) => chartRef(o) === ref);
-      expect(mine && oursAsChart(mine)).toEqual(m);
-    });
+    it.each(chart.map((m) => [chartRef(m), m] as const))(
+      '%s equals the chart, apart from our labels and the documented differences',
+      (ref, m) => {
+        const mine = ours.find((o) => chartRef(o) === ref);
+        expect(mine && oursAsChart(mine)).toEqual(m);
+      },
+    );
 
     it('runs the EPP image of values.yaml with the template ports 9002/9003/9090', () => {
       const { image } = readUpstreamYaml(`${CHART}/values.yaml`).inferenceExtension;
       const container = eppContainer(oursOf('Deployment'));
       expect(container.image).toBe(`${image.hub}/${image.name}:${image.tag}`);
       expect(container.image).toBe('registry.k8s.io/gateway-api-inference-extension/epp:v1.0.1');
-      const templatePorts = [...template('epp-deployment.yaml').matchAll(/- name: (\S+)\n\s+containerPort: (\d+)/g)].map(([, name, port]) => ({
+      const templatePorts = [
+        ...template('epp-deployment.yaml').matchAll(/- name: (\S+)\n\s+containerPort: (\d+)/g),
+      ].map(([, name, port]) => ({
         name,
         containerPort: Number(port),
       }));
@@ -535,15 +678,32 @@ if (!UPSTREAM_PRESENT) {
     });
 
     it('grants the Role rules of rbac.yaml', () => {
-      expect(oursOf('Role').rules).toEqual(chartOf('Role').rules);
-      expect(oursOf('Role').rules.map((r: any) => r.resources[0])).toEqual(['inferenceobjectives', 'inferencepools', 'pods']);
+      const eppRole = (objects: KubeManifest[]) =>
+        objects.find(
+          (m) => m.kind === 'Role' && m.metadata.name === oursOf('Deployment').metadata.name,
+        ) as any;
+      expect(eppRole(ours).rules).toEqual(eppRole(chart).rules);
+      expect(eppRole(ours).rules.map((r: any) => r.resources[0])).toEqual([
+        'inferenceobjectives',
+        'inferencepools',
+        'pods',
+      ]);
+    });
+
+    it("differs on purpose: the health check path is the service's", () => {
+      expect(template('gke.yaml')).toMatch(/requestPath: \/health\n/);
+      expect(oursOf('HealthCheckPolicy').spec.default.config.httpHealthCheck.requestPath).toBe(
+        service.gateway.healthCheckPath,
+      );
     });
 
     it("keeps gke.yaml's HealthCheckPolicy timeouts", () => {
       const gke = template('gke.yaml');
       const timeoutSec = Number(/timeoutSec: (\d+)/.exec(gke)![1]);
       const checkIntervalSec = Number(/checkIntervalSec: (\d+)/.exec(gke)![1]);
-      const hcp = ours.find((m) => m.kind === 'HealthCheckPolicy' && m.metadata.name === service.pool.name) as any;
+      const hcp = ours.find(
+        (m) => m.kind === 'HealthCheckPolicy' && m.metadata.name === service.pool.name,
+      ) as any;
       expect(hcp.spec.default).toMatchObject({ timeoutSec, checkIntervalSec });
     });
 
@@ -551,6 +711,11 @@ if (!UPSTREAM_PRESENT) {
       const args: string[] = eppContainer(oursOf('Deployment')).args;
       expect(args[args.indexOf(KV_FLAG) + 1]).toBe(service.model.kvCacheMetric);
       expect(eppContainer(chartOf('Deployment')).args).not.toContain(KV_FLAG);
+    });
+
+    it('differs on purpose: the pool is exported to the config cluster', () => {
+      expect(oursOf('InferencePool').metadata.annotations).toEqual({ 'networking.gke.io/export': 'True' });
+      expect(chartOf('InferencePool').metadata.annotations).toBeUndefined();
     });
 
     it("differs on purpose: the health check port is the pool's targetPort", () => {
@@ -568,7 +733,9 @@ if (!UPSTREAM_PRESENT) {
     });
 
     it('would notice a changed object', () => {
-      const changed = inferencePoolChart(EXAMPLE.service, serviceLabels(EXAMPLE.service)).map(oursAsChart) as any[];
+      const changed = inferencePoolChart(EXAMPLE.service, serviceLabels(EXAMPLE.service)).map(
+        oursAsChart,
+      ) as any[];
       changed.find((m) => m.kind === 'Service').spec.ports[0].port = 9102;
       const chart = renderChart(EXAMPLE.service);
       const service = chart.find((m) => m.kind === 'Service');
@@ -576,7 +743,9 @@ if (!UPSTREAM_PRESENT) {
     });
 
     it('refuses a template expression it does not know', () => {
-      expect(() => renderChartTemplate('name: {{ .Values.unknown }}', { exprs: {}, conds: {}, ranges: {} })).toThrow('.Values.unknown');
+      expect(() =>
+        renderChartTemplate('name: {{ .Values.unknown }}', { exprs: {}, conds: {}, ranges: {} }),
+      ).toThrow('.Values.unknown');
     });
   });
 }

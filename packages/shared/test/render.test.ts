@@ -11,13 +11,16 @@ import { checkSpec } from '../src/index.js';
 import { editedExample, exampleSpec } from './helpers.js';
 
 const kubeObjects = (resources: Resource[], cluster?: string) =>
-  resources.filter((r): r is KubeObjectResource => r.type === 'kubernetes.object' && (!cluster || r.cluster === cluster));
+  resources.filter(
+    (r): r is KubeObjectResource => r.type === 'kubernetes.object' && (!cluster || r.cluster === cluster),
+  );
 
 function find(resources: Resource[], cluster: string, kind: string, name?: string): KubeManifest {
   const found = kubeObjects(resources, cluster).filter(
     (r) => r.manifest.kind === kind && (name === undefined || r.manifest.metadata.name === name),
   );
-  if (found.length !== 1) throw new Error(`expected one ${kind} ${name ?? ''} in ${cluster}, found ${found.length}`);
+  if (found.length !== 1)
+    throw new Error(`expected one ${kind} ${name ?? ''} in ${cluster}, found ${found.length}`);
   return found[0]!.manifest;
 }
 
@@ -37,13 +40,17 @@ describe('rendering the example reproduces the seed scenario', () => {
       { type: 'networking.gke.io/ephemeral-ipv4-address/europe-west3', value: 'europe-west3' },
       { type: 'networking.gke.io/ephemeral-ipv4-address/us-east4', value: 'us-east4' },
     ]);
-    expect(gateway.spec.listeners).toEqual([expect.objectContaining({ name: 'http', protocol: 'HTTP', port: 80 })]);
+    expect(gateway.spec.listeners).toEqual([
+      expect.objectContaining({ name: 'http', protocol: 'HTTP', port: 80 }),
+    ]);
     expect(kubeObjects(example, 'gke-east').filter((r) => r.manifest.kind === 'Gateway')).toEqual([]);
   });
 
   it('routes to the GCPInferencePoolImport of the pool', () => {
     const route = find(example, 'gke-west', 'HTTPRoute') as any;
-    expect(route.spec.parentRefs).toEqual([{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'cross-region-gateway' }]);
+    expect(route.spec.parentRefs).toEqual([
+      { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'cross-region-gateway' },
+    ]);
     expect(route.spec.rules[0].backendRefs).toEqual([
       { group: 'networking.gke.io', kind: 'GCPInferencePoolImport', name: 'vllm-llama3-8b-instruct' },
     ]);
@@ -51,40 +58,58 @@ describe('rendering the example reproduces the seed scenario', () => {
 
   it('health-checks the import on the model server port and path', () => {
     const policy = find(example, 'gke-west', 'HealthCheckPolicy', 'vllm-llama3-8b-instruct-import') as any;
-    expect(policy.spec.targetRef).toEqual({ group: 'networking.gke.io', kind: 'GCPInferencePoolImport', name: 'vllm-llama3-8b-instruct' });
-    expect(policy.spec.default.config).toEqual({ type: 'HTTP', httpHealthCheck: { requestPath: '/health', port: 8000 } });
+    expect(policy.spec.targetRef).toEqual({
+      group: 'networking.gke.io',
+      kind: 'GCPInferencePoolImport',
+      name: 'vllm-llama3-8b-instruct',
+    });
+    expect(policy.spec.default.config).toEqual({
+      type: 'HTTP',
+      httpHealthCheck: { requestPath: '/health', port: 8000 },
+    });
   });
 
-  it('balances on the kv-cache custom metric with maxUtilizationPercent (not seed 002\'s maxUtilization) and prefers us-east4', () => {
+  it("balances on the kv-cache custom metric with maxUtilizationPercent (not seed 002's maxUtilization) and prefers us-east4", () => {
     const policy = find(example, 'gke-west', 'GCPBackendPolicy', 'vllm-llama3-8b-instruct-import') as any;
+    // scopes sit inside default, as the GCPBackendPolicy schema has them.
     expect(policy.spec.default).toEqual({
       timeoutSec: 100,
       balancingMode: 'CUSTOM_METRICS',
       trafficDuration: 'LONG',
       customMetrics: [{ name: 'gke.named_metrics.kv-cache', maxUtilizationPercent: 80, dryRun: false }],
+      scopes: [{ selector: { 'gke.io/region': 'us-east4' }, backendPreference: 'PREFERRED' }],
     });
-    expect(policy.spec.scopes).toEqual([{ selector: { 'gke.io/region': 'us-east4' }, backendPreference: 'PREFERRED' }]);
   });
 
-  it.each(['gke-west', 'gke-east'])('in %s exports the pool and scales on the metric the image exports', (cluster) => {
-    const pool = find(example, cluster, 'InferencePool') as any;
-    expect(pool.metadata.annotations).toEqual({ 'networking.gke.io/export': 'True' });
-    expect(pool.spec.targetPorts).toEqual([{ number: 8000 }]);
-    const metric = find(example, cluster, 'AutoscalingMetric') as any;
-    expect(metric.spec.endpoints[0].metrics).toEqual([{ name: 'vllm:kv_cache_usage_perc', exportName: 'kv-cache' }]);
-    const hpa = find(example, cluster, 'HorizontalPodAutoscaler') as any;
-    // Seed 000's HPA reads vllm:gpu_cache_usage_perc while its policy reads the new name: corrected.
-    expect(hpa.spec.metrics[0].pods.metric.name).toBe('prometheus.googleapis.com|vllm:kv_cache_usage_perc|gauge');
-    expect(hpa.spec.metrics[0].pods.target).toEqual({ type: 'AverageValue', averageValue: '0.5' });
-    expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([1, 10]);
-    const epp = find(example, cluster, 'Deployment', 'vllm-llama3-8b-instruct-epp') as any;
-    const args: string[] = epp.spec.template.spec.containers[0].args;
-    expect(args[args.indexOf('--kv-cache-usage-percentage-metric') + 1]).toBe('vllm:kv_cache_usage_perc');
-  });
+  it.each(['gke-west', 'gke-east'])(
+    'in %s exports the pool and scales on the metric the image exports',
+    (cluster) => {
+      const pool = find(example, cluster, 'InferencePool') as any;
+      expect(pool.metadata.annotations).toEqual({ 'networking.gke.io/export': 'True' });
+      expect(pool.spec.targetPorts).toEqual([{ number: 8000 }]);
+      const metric = find(example, cluster, 'AutoscalingMetric') as any;
+      expect(metric.spec.endpoints[0].metrics).toEqual([
+        { name: 'vllm:kv_cache_usage_perc', exportName: 'kv-cache' },
+      ]);
+      const hpa = find(example, cluster, 'HorizontalPodAutoscaler') as any;
+      // Seed 000's HPA reads vllm:gpu_cache_usage_perc while its policy reads the new name: corrected.
+      expect(hpa.spec.metrics[0].pods.metric.name).toBe(
+        'prometheus.googleapis.com|vllm:kv_cache_usage_perc|gauge',
+      );
+      expect(hpa.spec.metrics[0].pods.target).toEqual({ type: 'AverageValue', averageValue: '0.5' });
+      expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([1, 10]);
+      const epp = find(example, cluster, 'Deployment', 'vllm-llama3-8b-instruct-epp') as any;
+      const args: string[] = epp.spec.template.spec.containers[0].args;
+      expect(args[args.indexOf('--kv-cache-usage-percentage-metric') + 1]).toBe('vllm:kv_cache_usage_perc');
+    },
+  );
 
   it('points every objective at the installed pool (seed 000 points at llama3-8b-instruct)', () => {
     const objective = find(example, 'gke-east', 'InferenceObjective', 'food-review') as any;
-    expect(objective.spec).toEqual({ priority: 10, poolRef: { group: 'inference.networking.k8s.io', name: 'vllm-llama3-8b-instruct' } });
+    expect(objective.spec).toEqual({
+      priority: 10,
+      poolRef: { group: 'inference.networking.k8s.io', name: 'vllm-llama3-8b-instruct' },
+    });
   });
 
   it('creates the model server without replicas, requesting its GPUs on the accelerator nodes', () => {
@@ -108,7 +133,10 @@ describe('rendering the example reproduces the seed scenario', () => {
       initialClusterVersion: '1.34.1-gke.1127000',
       releaseChannel: { channel: 'RAPID' },
       networkConfig: { gatewayApiConfig: { channel: 'CHANNEL_STANDARD' } },
-      monitoringConfig: { componentConfig: { enableComponents: ['SYSTEM_COMPONENTS', 'DCGM'] }, managedPrometheusConfig: { enabled: true } },
+      monitoringConfig: {
+        componentConfig: { enableComponents: ['SYSTEM_COMPONENTS', 'DCGM'] },
+        managedPrometheusConfig: { enabled: true },
+      },
       podAutoscaling: { hpaProfile: 'PERFORMANCE' },
       workloadIdentityConfig: { workloadPool: 'my-project.svc.id.goog' },
       resourceLabels: { 'managed-by': 'spillway', 'spillway-platform': 'inference-prod' },
@@ -122,7 +150,13 @@ describe('rendering the example reproduces the seed scenario', () => {
       config: {
         machineType: 'a3-highgpu-2g',
         spot: true,
-        accelerators: [{ acceleratorCount: '2', acceleratorType: 'nvidia-h100-80gb', gpuDriverInstallationConfig: { gpuDriverVersion: 'LATEST' } }],
+        accelerators: [
+          {
+            acceleratorCount: '2',
+            acceleratorType: 'nvidia-h100-80gb',
+            gpuDriverInstallationConfig: { gpuDriverVersion: 'LATEST' },
+          },
+        ],
       },
     });
   });
@@ -133,8 +167,12 @@ describe('rendering the example reproduces the seed scenario', () => {
       '//container.googleapis.com/projects/my-project/locations/europe-west3-c/clusters/gke-west',
       '//container.googleapis.com/projects/my-project/locations/us-east4-a/clusters/gke-east',
     ]);
-    const mci = example.find((r) => r.type === 'gkehub.feature' && r.featureId === 'multiclusteringress') as any;
-    expect(mci.body.spec.multiclusteringress.configMembership).toBe('projects/my-project/locations/global/memberships/gke-west');
+    const mci = example.find(
+      (r) => r.type === 'gkehub.feature' && r.featureId === 'multiclusteringress',
+    ) as any;
+    expect(mci.body.spec.multiclusteringress.configMembership).toBe(
+      'projects/my-project/locations/global/memberships/gke-west',
+    );
   });
 
   it('creates proxy-only subnets with role ACTIVE and no logConfig', () => {
@@ -147,7 +185,9 @@ describe('rendering the example reproduces the seed scenario', () => {
   });
 
   it('grants the adapter monitoring.viewer through its Workload Identity principal', () => {
-    const binding = example.find((r) => r.type === 'iam.binding' && r.role === 'roles/monitoring.viewer') as any;
+    const binding = example.find(
+      (r) => r.type === 'iam.binding' && r.role === 'roles/monitoring.viewer',
+    ) as any;
     expect(binding.member).toBe(
       'principal://iam.googleapis.com/projects/{projectNumber}/locations/global/workloadIdentityPools/my-project.svc.id.goog/subject/ns/custom-metrics/sa/custom-metrics-stackdriver-adapter',
     );
@@ -156,31 +196,43 @@ describe('rendering the example reproduces the seed scenario', () => {
 
 describe('everything that must agree does', () => {
   it('an old vLLM image switches every metric reference to the old name', () => {
-    const resources = renderDesiredState(specFrom(({ service }) => (service.spec.model.image = 'vllm/vllm-openai:v0.8.5'))).resources;
+    const resources = renderDesiredState(
+      specFrom(({ service }) => (service.spec.model.image = 'vllm/vllm-openai:v0.8.5')),
+    ).resources;
     const metric = find(resources, 'gke-east', 'AutoscalingMetric') as any;
-    expect(metric.spec.endpoints[0].metrics).toEqual([{ name: 'vllm:gpu_cache_usage_perc', exportName: 'kv-cache-old' }]);
-    expect((find(resources, 'gke-east', 'HorizontalPodAutoscaler') as any).spec.metrics[0].pods.metric.name).toBe(
-      'prometheus.googleapis.com|vllm:gpu_cache_usage_perc|gauge',
-    );
-    expect((find(resources, 'gke-west', 'GCPBackendPolicy', 'vllm-llama3-8b-instruct-import') as any).spec.default.customMetrics[0].name).toBe(
-      'gke.named_metrics.kv-cache-old',
-    );
-    const args: string[] = (find(resources, 'gke-east', 'Deployment', 'vllm-llama3-8b-instruct-epp') as any).spec.template.spec.containers[0].args;
+    expect(metric.spec.endpoints[0].metrics).toEqual([
+      { name: 'vllm:gpu_cache_usage_perc', exportName: 'kv-cache-old' },
+    ]);
+    expect(
+      (find(resources, 'gke-east', 'HorizontalPodAutoscaler') as any).spec.metrics[0].pods.metric.name,
+    ).toBe('prometheus.googleapis.com|vllm:gpu_cache_usage_perc|gauge');
+    expect(
+      (find(resources, 'gke-west', 'GCPBackendPolicy', 'vllm-llama3-8b-instruct-import') as any).spec.default
+        .customMetrics[0].name,
+    ).toBe('gke.named_metrics.kv-cache-old');
+    const args: string[] = (find(resources, 'gke-east', 'Deployment', 'vllm-llama3-8b-instruct-epp') as any)
+      .spec.template.spec.containers[0].args;
     expect(args).toContain('vllm:gpu_cache_usage_perc');
   });
 
   it('a non-default port reaches the container, the pool, both health checks, the metric and the scrape', () => {
-    const resources = renderDesiredState(specFrom(({ service }) => (service.spec.pool.targetPort = 8080))).resources;
+    const resources = renderDesiredState(
+      specFrom(({ service }) => (service.spec.pool.targetPort = 8080)),
+    ).resources;
     const c = 'gke-west';
     const server = find(resources, c, 'Deployment', 'vllm-llama3-8b-instruct') as any;
     expect(server.spec.template.spec.containers[0].ports[0].containerPort).toBe(8080);
     expect(server.spec.template.spec.containers[0].args).toEqual(expect.arrayContaining(['--port', '8080']));
     expect((find(resources, c, 'InferencePool') as any).spec.targetPorts).toEqual([{ number: 8080 }]);
     for (const name of ['vllm-llama3-8b-instruct', 'vllm-llama3-8b-instruct-import']) {
-      expect((find(resources, c, 'HealthCheckPolicy', name) as any).spec.default.config.httpHealthCheck.port).toBe(8080);
+      expect(
+        (find(resources, c, 'HealthCheckPolicy', name) as any).spec.default.config.httpHealthCheck.port,
+      ).toBe(8080);
     }
     expect((find(resources, c, 'AutoscalingMetric') as any).spec.endpoints[0].port).toBe(8080);
-    expect((find(resources, c, 'PodMonitoring', 'vllm-llama3-8b-instruct-server') as any).spec.endpoints[0].port).toBe(8080);
+    expect(
+      (find(resources, c, 'PodMonitoring', 'vllm-llama3-8b-instruct-server') as any).spec.endpoints[0].port,
+    ).toBe(8080);
   });
 
   it('IN_FLIGHT balancing renders its limit with trafficDuration LONG and no custom metric', () => {
@@ -190,16 +242,27 @@ describe('everything that must agree does', () => {
       }),
     ).resources;
     const policy = find(resources, 'gke-west', 'GCPBackendPolicy', 'vllm-llama3-8b-instruct-import') as any;
-    expect(policy.spec.default).toEqual({ timeoutSec: 100, balancingMode: 'IN_FLIGHT', trafficDuration: 'LONG', maxInFlightRequestsPerEndpoint: 500 });
-    expect(policy.spec.scopes).toBeUndefined();
+    expect(policy.spec.default).toEqual({
+      timeoutSec: 100,
+      balancingMode: 'IN_FLIGHT',
+      trafficDuration: 'LONG',
+      maxInFlightRequestsPerEndpoint: 500,
+    });
+    expect(policy.spec.default.scopes).toBeUndefined();
   });
 
   it('a service in a subset of regions gets objects and gateway addresses only there', () => {
-    const resources = renderDesiredState(specFrom(({ service }) => {
-      service.spec.regions = ['us-east4'];
-      service.spec.balancing.preferredRegions = undefined;
-    })).resources;
-    expect(kubeObjects(resources, 'gke-west').filter((r) => r.owner.service && r.manifest.kind === 'InferencePool')).toEqual([]);
+    const resources = renderDesiredState(
+      specFrom(({ service }) => {
+        service.spec.regions = ['us-east4'];
+        service.spec.balancing.preferredRegions = undefined;
+      }),
+    ).resources;
+    expect(
+      kubeObjects(resources, 'gke-west').filter(
+        (r) => r.owner.service && r.manifest.kind === 'InferencePool',
+      ),
+    ).toEqual([]);
     expect((find(resources, 'gke-west', 'Gateway') as any).spec.addresses).toEqual([
       { type: 'networking.gke.io/ephemeral-ipv4-address/us-east4', value: 'us-east4' },
     ]);
@@ -209,30 +272,43 @@ describe('everything that must agree does', () => {
 describe('the graph', () => {
   it('lists every resource after everything it depends on', () => {
     const position = new Map(example.map((r, i) => [r.id, i]));
-    for (const r of example) for (const d of r.dependsOn) expect([r.id, position.get(d)! < position.get(r.id)!]).toEqual([r.id, true]);
+    for (const r of example)
+      for (const d of r.dependsOn)
+        expect([r.id, position.get(d)! < position.get(r.id)!]).toEqual([r.id, true]);
   });
 
   it('orders what GKE needs: pools before the route, the CRD before objectives, metrics access before the HPA', () => {
     const byId = new Map(example.map((r) => [r.id, r]));
     const route = kubeObjects(example, 'gke-west').find((r) => r.manifest.kind === 'HTTPRoute')!;
-    const pools = kubeObjects(example).filter((r) => r.manifest.kind === 'InferencePool').map((r) => r.id);
+    const pools = kubeObjects(example)
+      .filter((r) => r.manifest.kind === 'InferencePool')
+      .map((r) => r.id);
     expect(pools).toHaveLength(2);
     expect(route.dependsOn).toEqual(expect.arrayContaining(pools));
     const objective = kubeObjects(example, 'gke-east').find((r) => r.manifest.kind === 'InferenceObjective')!;
-    expect(objective.dependsOn.some((d) => byId.get(d)?.title.startsWith('CustomResourceDefinition'))).toBe(true);
+    expect(objective.dependsOn.some((d) => byId.get(d)?.title.startsWith('CustomResourceDefinition'))).toBe(
+      true,
+    );
     const hpa = kubeObjects(example, 'gke-east').find((r) => r.manifest.kind === 'HorizontalPodAutoscaler')!;
     expect(hpa.dependsOn.some((d) => d.includes('roles/monitoring.viewer'))).toBe(true);
-    const server = kubeObjects(example, 'gke-east').find((r) => r.manifest.metadata.name === 'vllm-llama3-8b-instruct' && r.manifest.kind === 'Deployment')!;
+    const server = kubeObjects(example, 'gke-east').find(
+      (r) => r.manifest.metadata.name === 'vllm-llama3-8b-instruct' && r.manifest.kind === 'Deployment',
+    )!;
     expect(server.dependsOn.some((d) => d.startsWith('container.nodePool/'))).toBe(true);
   });
 
-  it('marks every Kubernetes object and every labelled Google Cloud resource as Spillway\'s', () => {
+  it("marks every Kubernetes object and every labelled Google Cloud resource as Spillway's", () => {
     for (const r of kubeObjects(example)) {
       const labels = r.manifest.metadata.labels ?? {};
       expect([r.id, labels['app.kubernetes.io/managed-by']]).toEqual([r.id, 'spillway']);
-      expect([r.id, labels['spillway.dev/service'] ?? labels['spillway.dev/platform']]).toEqual([r.id, r.owner.service ?? r.owner.platform]);
+      expect([r.id, labels['spillway.dev/service'] ?? labels['spillway.dev/platform']]).toEqual([
+        r.id,
+        r.owner.service ?? r.owner.platform,
+      ]);
     }
-    for (const r of example.filter((r) => r.type === 'gkehub.membership' || r.type === 'gkehub.feature') as any[]) {
+    for (const r of example.filter(
+      (r) => r.type === 'gkehub.membership' || r.type === 'gkehub.feature',
+    ) as any[]) {
       expect(r.body.labels).toEqual({ 'managed-by': 'spillway', 'spillway-platform': 'inference-prod' });
     }
   });

@@ -1135,7 +1135,9 @@ describe('names shared across documents', () => {
   });
 
   it('refuses a second service claiming the same objective name in the namespace', () => {
-    expect(summarise(secondService((s) => (s.spec.objectives = [{ name: 'food-review', priority: 1 }])))).toEqual([
+    expect(
+      summarise(secondService((s) => (s.spec.objectives = [{ name: 'food-review', priority: 1 }]))),
+    ).toEqual([
       "spec.objectives[0].name: objective food-review in namespace default is already service food-review's — give this service its own objective name",
     ]);
   });

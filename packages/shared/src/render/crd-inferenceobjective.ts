@@ -57,7 +57,12 @@ export function inferenceObjectiveCrd(labels: Record<string, string>): KubeManif
                       type: 'object',
                       required: ['name'],
                       properties: {
-                        group: { default: 'inference.networking.k8s.io', maxLength: 253, pattern: DNS_SUBDOMAIN, type: 'string' },
+                        group: {
+                          default: 'inference.networking.k8s.io',
+                          maxLength: 253,
+                          pattern: DNS_SUBDOMAIN,
+                          type: 'string',
+                        },
                         kind: {
                           default: 'InferencePool',
                           maxLength: 63,
@@ -68,7 +73,10 @@ export function inferenceObjectiveCrd(labels: Record<string, string>): KubeManif
                         name: { maxLength: 253, minLength: 1, type: 'string' },
                       },
                     },
-                    priority: { description: 'Higher values are served first when the pool is saturated.', type: 'integer' },
+                    priority: {
+                      description: 'Higher values are served first when the pool is saturated.',
+                      type: 'integer',
+                    },
                   },
                 },
                 status: {

@@ -28,7 +28,11 @@ export function customMetricsAdapter(labels: Record<string, string>): KubeManife
   });
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ADAPTER_NAMESPACE, labels } },
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: ADAPTER_NAME, namespace: ADAPTER_NAMESPACE, labels } },
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: ADAPTER_NAME, namespace: ADAPTER_NAMESPACE, labels },
+    },
     {
       apiVersion: rbac,
       kind: 'ClusterRoleBinding',
@@ -40,7 +44,11 @@ export function customMetricsAdapter(labels: Record<string, string>): KubeManife
       apiVersion: rbac,
       kind: 'RoleBinding',
       metadata: { name: 'custom-metrics-auth-reader', namespace: 'kube-system', labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'extension-apiserver-authentication-reader' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'Role',
+        name: 'extension-apiserver-authentication-reader',
+      },
       subjects: [sa],
     },
     {
@@ -48,13 +56,19 @@ export function customMetricsAdapter(labels: Record<string, string>): KubeManife
       kind: 'ClusterRole',
       // Upstream also sets a namespace here; a ClusterRole has none, so it is left out.
       metadata: { name: 'custom-metrics-resource-reader', labels },
-      rules: [{ apiGroups: [''], resources: ['pods', 'nodes', 'nodes/stats'], verbs: ['get', 'list', 'watch'] }],
+      rules: [
+        { apiGroups: [''], resources: ['pods', 'nodes', 'nodes/stats'], verbs: ['get', 'list', 'watch'] },
+      ],
     },
     {
       apiVersion: rbac,
       kind: 'ClusterRoleBinding',
       metadata: { name: 'custom-metrics-resource-reader', labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'custom-metrics-resource-reader' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'custom-metrics-resource-reader',
+      },
       subjects: [sa],
     },
     {
@@ -73,7 +87,11 @@ export function customMetricsAdapter(labels: Record<string, string>): KubeManife
                 image: ADAPTER_IMAGE,
                 imagePullPolicy: 'Always',
                 name: 'pod-custom-metrics-stackdriver-adapter',
-                command: ['/adapter', '--use-new-resource-model=true', '--fallback-for-container-metrics=true'],
+                command: [
+                  '/adapter',
+                  '--use-new-resource-model=true',
+                  '--fallback-for-container-metrics=true',
+                ],
                 resources: {
                   limits: { cpu: '250m', memory: '400Mi' },
                   requests: { cpu: '250m', memory: '400Mi' },
@@ -90,7 +108,12 @@ export function customMetricsAdapter(labels: Record<string, string>): KubeManife
       metadata: {
         name: ADAPTER_NAME,
         namespace: ADAPTER_NAMESPACE,
-        labels: { ...labels, ...appLabels, 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'Adapter' },
+        labels: {
+          ...labels,
+          ...appLabels,
+          'kubernetes.io/cluster-service': 'true',
+          'kubernetes.io/name': 'Adapter',
+        },
       },
       spec: {
         ports: [{ port: 443, protocol: 'TCP', targetPort: 443 }],
@@ -111,7 +134,11 @@ export function customMetricsAdapter(labels: Record<string, string>): KubeManife
       apiVersion: rbac,
       kind: 'ClusterRoleBinding',
       metadata: { name: 'external-metrics-reader', labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'external-metrics-reader' },
+      roleRef: {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'ClusterRole',
+        name: 'external-metrics-reader',
+      },
       subjects: [{ kind: 'ServiceAccount', name: 'horizontal-pod-autoscaler', namespace: 'kube-system' }],
     },
   ];

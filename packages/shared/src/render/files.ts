@@ -33,7 +33,9 @@ function toYaml(r: KubeObjectResource): string {
 }
 
 export function describeSource(source: NonNullable<KubeObjectResource['secretSource']>['source']): string {
-  return 'fromEnv' in source ? `the environment variable ${source.fromEnv}` : `Secret Manager (${source.secretManager})`;
+  return 'fromEnv' in source
+    ? `the environment variable ${source.fromEnv}`
+    : `Secret Manager (${source.secretManager})`;
 }
 
 function gcpView(r: Exclude<Resource, KubeObjectResource>): Record<string, unknown> {

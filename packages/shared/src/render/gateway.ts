@@ -4,7 +4,11 @@ import { lbMetricName } from './autoscaling.js';
 
 /** In the config cluster only (GKE-FACTS.md §12): the cross-region Gateway and what attaches to it. */
 export const GATEWAY_CLASS = 'gke-l7-cross-regional-internal-managed-mc';
-const IMPORT_TARGET = (pool: string) => ({ group: 'networking.gke.io', kind: 'GCPInferencePoolImport', name: pool });
+const IMPORT_TARGET = (pool: string) => ({
+  group: 'networking.gke.io',
+  kind: 'GCPInferencePoolImport',
+  name: pool,
+});
 
 export function gatewayObjects(service: Service, labels: Record<string, string>): KubeManifest[] {
   const pool = service.pool.name;
@@ -17,7 +21,13 @@ export function gatewayObjects(service: Service, labels: Record<string, string>)
           balancingMode: 'CUSTOM_METRICS',
           trafficDuration: 'LONG',
           // maxUtilizationPercent, not seed 002's maxUtilization (the schema rejects that).
-          customMetrics: [{ name: lbMetricName(service.model.exportName), maxUtilizationPercent: b.maxUtilizationPercent, dryRun: false }],
+          customMetrics: [
+            {
+              name: lbMetricName(service.model.exportName),
+              maxUtilizationPercent: b.maxUtilizationPercent,
+              dryRun: false,
+            },
+          ],
         }
       : {
           timeoutSec: service.gateway.timeoutSec,
@@ -80,15 +90,18 @@ export function gatewayObjects(service: Service, labels: Record<string, string>)
       metadata: { name: `${pool}-import`, namespace, labels },
       spec: {
         targetRef: IMPORT_TARGET(pool),
-        default: policyDefault,
-        ...(b.preferredRegions.length
-          ? {
-              scopes: b.preferredRegions.map((region) => ({
-                selector: { 'gke.io/region': region },
-                backendPreference: 'PREFERRED',
-              })),
-            }
-          : {}),
+        default: {
+          ...policyDefault,
+          // scopes[] belongs inside default (the schema has no spec.scopes).
+          ...(b.preferredRegions.length
+            ? {
+                scopes: b.preferredRegions.map((region) => ({
+                  selector: { 'gke.io/region': region },
+                  backendPreference: 'PREFERRED',
+                })),
+              }
+            : {}),
+        },
       },
     },
   ];

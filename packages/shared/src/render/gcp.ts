@@ -32,7 +32,8 @@ export const NODE_OAUTH_SCOPES = [
 export const adapterPrincipal = (project: string) =>
   `principal://iam.googleapis.com/projects/{projectNumber}/locations/global/workloadIdentityPools/${workloadPool(project)}/subject/ns/custom-metrics/sa/custom-metrics-stackdriver-adapter`;
 
-export const DEFAULT_NODE_SERVICE_ACCOUNT = 'serviceAccount:{projectNumber}-compute@developer.gserviceaccount.com';
+export const DEFAULT_NODE_SERVICE_ACCOUNT =
+  'serviceAccount:{projectNumber}-compute@developer.gserviceaccount.com';
 
 /** Project roles: the adapter reads metrics; the nodes write them (seed 000 "Before you begin"). */
 export const iamBindingsFor = (project: string) => [
@@ -45,7 +46,9 @@ export function clusterBody(platform: Platform, cluster: Cluster): Record<string
   return {
     name: cluster.name,
     initialClusterVersion: platform.gkeVersion,
-    ...(platform.releaseChannel ? { releaseChannel: { channel: platform.releaseChannel.toUpperCase() } } : {}),
+    ...(platform.releaseChannel
+      ? { releaseChannel: { channel: platform.releaseChannel.toUpperCase() } }
+      : {}),
     network: platform.network,
     nodePools: [
       {
@@ -73,7 +76,11 @@ export function clusterBody(platform: Platform, cluster: Cluster): Record<string
   };
 }
 
-export function nodePoolBody(platform: Platform, cluster: Cluster, pool: Cluster['acceleratorPools'][number]) {
+export function nodePoolBody(
+  platform: Platform,
+  cluster: Cluster,
+  pool: Cluster['acceleratorPools'][number],
+) {
   return {
     name: pool.name,
     initialNodeCount: pool.nodes.initial,
@@ -102,7 +109,15 @@ export function renderPlatformGcp(graph: GraphBuilder, platform: Platform) {
   const project = platform.projectId;
   const owner: Owner = { platform: platform.name };
   const apiIds = REQUIRED_APIS.map((service) =>
-    graph.add({ type: 'serviceusage.service', id: ids.api(project, service), dependsOn: [], owner, title: `enable ${service}`, project, service }),
+    graph.add({
+      type: 'serviceusage.service',
+      id: ids.api(project, service),
+      dependsOn: [],
+      owner,
+      title: `enable ${service}`,
+      project,
+      service,
+    }),
   );
   const api = (service: (typeof REQUIRED_APIS)[number]) => ids.api(project, service);
 
@@ -163,7 +178,11 @@ export function renderPlatformGcp(graph: GraphBuilder, platform: Platform) {
   const mcs = graph.add({
     type: 'gkehub.feature',
     id: ids.feature(project, 'multiclusterservicediscovery'),
-    dependsOn: [api('multiclusterservicediscovery.googleapis.com'), api('gkehub.googleapis.com'), api('dns.googleapis.com')],
+    dependsOn: [
+      api('multiclusterservicediscovery.googleapis.com'),
+      api('gkehub.googleapis.com'),
+      api('dns.googleapis.com'),
+    ],
     owner,
     title: 'fleet feature multi-cluster services',
     project,
@@ -173,13 +192,20 @@ export function renderPlatformGcp(graph: GraphBuilder, platform: Platform) {
   const mci = graph.add({
     type: 'gkehub.feature',
     id: ids.feature(project, 'multiclusteringress'),
-    dependsOn: [mcs, api('multiclusteringress.googleapis.com'), api('trafficdirector.googleapis.com'), ...membershipIds],
+    dependsOn: [
+      mcs,
+      api('multiclusteringress.googleapis.com'),
+      api('trafficdirector.googleapis.com'),
+      ...membershipIds,
+    ],
     owner,
     title: `fleet feature multi-cluster ingress (config cluster ${platform.configCluster.name})`,
     project,
     featureId: 'multiclusteringress',
     body: {
-      spec: { multiclusteringress: { configMembership: membershipName(project, platform.configCluster.name) } },
+      spec: {
+        multiclusteringress: { configMembership: membershipName(project, platform.configCluster.name) },
+      },
       labels: gcpLabels(platform.name),
     },
   });
@@ -217,7 +243,7 @@ export function renderPlatformGcp(graph: GraphBuilder, platform: Platform) {
       // The Workload Identity pool exists once a cluster has Workload Identity.
       dependsOn: [api('cloudresourcemanager.googleapis.com'), ...clusterIds.values()],
       owner,
-      title: `grant ${role} to ${member.includes('custom-metrics') ? 'the custom-metrics adapter' : 'the nodes\' service account'}`,
+      title: `grant ${role} to ${member.includes('custom-metrics') ? 'the custom-metrics adapter' : "the nodes' service account"}`,
       project,
       role,
       member,

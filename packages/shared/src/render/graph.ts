@@ -94,7 +94,12 @@ export interface KubeObjectResource extends Base {
 export interface KubeManifest {
   apiVersion: string;
   kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  };
   [field: string]: unknown;
 }
 
@@ -161,7 +166,10 @@ export function topologicalOrder<T extends { id: string; dependsOn: string[] }>(
       else dependents.set(d, [i.id]);
     }
   }
-  const ready = items.filter((i) => waiting.get(i.id)!.size === 0).map((i) => i.id).sort();
+  const ready = items
+    .filter((i) => waiting.get(i.id)!.size === 0)
+    .map((i) => i.id)
+    .sort();
   const out: T[] = [];
   while (ready.length > 0) {
     const id = ready.shift()!;

@@ -3,12 +3,14 @@ import type { KubeManifest } from './graph.js';
 /** Resource ids: stable, readable, unique within a desired state. */
 export const ids = {
   api: (project: string, service: string) => `serviceusage.service/${project}/${service}`,
-  cluster: (project: string, location: string, name: string) => `container.cluster/${project}/${location}/${name}`,
+  cluster: (project: string, location: string, name: string) =>
+    `container.cluster/${project}/${location}/${name}`,
   nodePool: (project: string, location: string, cluster: string, name: string) =>
     `container.nodePool/${project}/${location}/${cluster}/${name}`,
   membership: (project: string, name: string) => `gkehub.membership/${project}/global/${name}`,
   feature: (project: string, name: string) => `gkehub.feature/${project}/global/${name}`,
-  subnetwork: (project: string, region: string, name: string) => `compute.subnetwork/${project}/${region}/${name}`,
+  subnetwork: (project: string, region: string, name: string) =>
+    `compute.subnetwork/${project}/${region}/${name}`,
   iam: (project: string, role: string, member: string) => `iam.binding/${project}/${role}/${member}`,
   kube: (cluster: string, m: Pick<KubeManifest, 'apiVersion' | 'kind' | 'metadata'>) => {
     const group = m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : 'core';

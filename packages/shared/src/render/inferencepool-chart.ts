@@ -7,6 +7,7 @@ import type { KubeManifest } from './graph.js';
  * written in TypeScript so rendering stays pure. Differences from the chart, each on purpose:
  * - the EPP reads the KV-cache metric the model server really exports (v1.0.1 defaults to the old name);
  * - the health check port is the pool's target port (the chart takes it from targetPortNumber);
+ * - the health check path is the service's gateway.healthCheckPath (the chart hard-codes /health);
  * - every object carries Spillway's ownership labels.
  */
 export const EPP_IMAGE = 'registry.k8s.io/gateway-api-inference-extension/epp:v1.0.1';
@@ -22,7 +23,11 @@ export function inferencePoolChart(service: Service, labels: Record<string, stri
   const pool = service.pool.name;
   const namespace = service.namespace;
   const epp = eppName(pool);
-  const chartLabels = { ...labels, 'app.kubernetes.io/name': epp, 'app.kubernetes.io/version': CHART_VERSION };
+  const chartLabels = {
+    ...labels,
+    'app.kubernetes.io/name': epp,
+    'app.kubernetes.io/version': CHART_VERSION,
+  };
   const selector = { inferencepool: epp };
   const clusterRbac = `${pool.slice(0, 40)}-${namespace.slice(0, 40)}-epp`;
   const metricsReaderSa = `${pool}-metrics-reader-sa`;
@@ -94,6 +99,9 @@ export function inferencePoolChart(service: Service, labels: Record<string, stri
                   pool,
                   '--pool-namespace',
                   namespace,
+                  // The chart passes the group whenever its apiVersion is not the bare group, i.e. always.
+                  '--pool-group',
+                  POOL_API.split('/')[0]!,
                   '--zap-encoder',
                   'json',
                   '--config-file',
@@ -108,7 +116,11 @@ export function inferencePoolChart(service: Service, labels: Record<string, stri
                   { name: 'grpc-health', containerPort: 9003 },
                   { name: 'metrics', containerPort: 9090 },
                 ],
-                livenessProbe: { grpc: { port: 9003, service: 'inference-extension' }, initialDelaySeconds: 5, periodSeconds: 10 },
+                livenessProbe: {
+                  grpc: { port: 9003, service: 'inference-extension' },
+                  initialDelaySeconds: 5,
+                  periodSeconds: 10,
+                },
                 readinessProbe: { grpc: { port: 9003, service: 'inference-extension' }, periodSeconds: 2 },
                 env: [{ name: 'NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }],
                 volumeMounts: [{ name: 'plugins-config-volume', mountPath: '/config' }],
@@ -154,8 +166,16 @@ export function inferencePoolChart(service: Service, labels: Record<string, stri
       kind: 'Role',
       metadata: { name: epp, namespace, labels: chartLabels },
       rules: [
-        { apiGroups: ['inference.networking.x-k8s.io'], resources: ['inferenceobjectives'], verbs: ['get', 'watch', 'list'] },
-        { apiGroups: ['inference.networking.k8s.io'], resources: ['inferencepools'], verbs: ['get', 'watch', 'list'] },
+        {
+          apiGroups: ['inference.networking.x-k8s.io'],
+          resources: ['inferenceobjectives'],
+          verbs: ['get', 'watch', 'list'],
+        },
+        {
+          apiGroups: ['inference.networking.k8s.io'],
+          resources: ['inferencepools'],
+          verbs: ['get', 'watch', 'list'],
+        },
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'watch', 'list'] },
       ],
     },
@@ -236,12 +256,23 @@ export function inferencePoolChart(service: Service, labels: Record<string, stri
       apiVersion: RBAC,
       kind: 'Role',
       metadata: { name: secretReadRole, namespace, labels },
-      rules: [{ resources: ['secrets'], apiGroups: [''], verbs: ['get', 'list', 'watch'], resourceNames: [metricsSecret] }],
+      rules: [
+        {
+          resources: ['secrets'],
+          apiGroups: [''],
+          verbs: ['get', 'list', 'watch'],
+          resourceNames: [metricsSecret],
+        },
+      ],
     },
     {
       apiVersion: RBAC,
       kind: 'RoleBinding',
-      metadata: { name: `gmp-system:collector:${namespace}-${pool}-metrics-reader-secret-read`, namespace, labels },
+      metadata: {
+        name: `gmp-system:collector:${namespace}-${pool}-metrics-reader-secret-read`,
+        namespace,
+        labels,
+      },
       roleRef: { name: secretReadRole, kind: 'Role', apiGroup: 'rbac.authorization.k8s.io' },
       subjects: [{ name: 'collector', namespace: 'gmp-system', kind: 'ServiceAccount' }],
     },

@@ -1,5 +1,11 @@
 import type { Cluster, Platform, Service } from '../spec/model.js';
-import { GraphBuilder, type KubeManifest, type KubeObjectResource, type Owner, type SecretSource } from './graph.js';
+import {
+  GraphBuilder,
+  type KubeManifest,
+  type KubeObjectResource,
+  type Owner,
+  type SecretSource,
+} from './graph.js';
 import { ids, proxySubnetName } from './ids.js';
 import { kubeLabels } from './labels.js';
 import type { PlatformGcpIds } from './gcp.js';
@@ -62,12 +68,18 @@ export function renderPlatformKube(graph: GraphBuilder, platform: Platform, gcp:
 export type PlatformKubeIds = ReturnType<typeof renderPlatformKube>;
 
 /** Every Kubernetes object of a service: per cluster in its regions, and the Gateway in the config cluster. */
-export function renderServiceKube(graph: GraphBuilder, service: Service, gcp: PlatformGcpIds, platformKube: PlatformKubeIds) {
+export function renderServiceKube(
+  graph: GraphBuilder,
+  service: Service,
+  gcp: PlatformGcpIds,
+  platformKube: PlatformKubeIds,
+) {
   const platform = service.platform;
   const owner: Owner = { platform: platform.name, service: service.name };
   const labels = kubeLabels(owner);
   const token = service.model.huggingFaceToken;
-  const source: SecretSource = token.fromEnv !== undefined ? { fromEnv: token.fromEnv } : { secretManager: token.secretManager! };
+  const source: SecretSource =
+    token.fromEnv !== undefined ? { fromEnv: token.fromEnv } : { secretManager: token.secretManager! };
   const adapterMonitoringViewer = gcp.iamIds.find((id) => id.includes('roles/monitoring.viewer'))!;
   const bundle = `service-${service.name}`;
 
@@ -75,7 +87,16 @@ export function renderServiceKube(graph: GraphBuilder, service: Service, gcp: Pl
     if (service.namespace === 'default') return;
     // Shared by every service in the namespace, so it carries the platform's marks, not one service's.
     const nsOwner: Owner = { platform: platform.name };
-    addKube(graph, gcp, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: service.namespace, labels: kubeLabels(nsOwner) } }, { cluster, owner: nsOwner, bundle: 'platform' });
+    addKube(
+      graph,
+      gcp,
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: service.namespace, labels: kubeLabels(nsOwner) },
+      },
+      { cluster, owner: nsOwner, bundle: 'platform' },
+    );
   };
 
   const poolIds: string[] = [];
@@ -108,24 +129,33 @@ export function renderServiceKube(graph: GraphBuilder, service: Service, gcp: Pl
           apiVersion: OBJECTIVE_API,
           kind: 'InferenceObjective',
           metadata: { name: objective.name, namespace: service.namespace, labels },
-          spec: { priority: objective.priority, poolRef: { group: 'inference.networking.k8s.io', name: service.pool.name } },
+          spec: {
+            priority: objective.priority,
+            poolRef: { group: 'inference.networking.k8s.io', name: service.pool.name },
+          },
         },
         [platformKube.crdIds.get(cluster.name)!],
       );
     }
     const deployment = serverIds[serverIds.length - 1]!;
     for (const m of autoscalingObjects(service, labels)) {
-      const hpaNeeds = m.kind === 'HorizontalPodAutoscaler' ? [deployment, adapterMonitoringViewer, ...platformKube.adapterIds.get(cluster.name)!] : [];
+      const hpaNeeds =
+        m.kind === 'HorizontalPodAutoscaler'
+          ? [deployment, adapterMonitoringViewer, ...platformKube.adapterIds.get(cluster.name)!]
+          : [];
       add(m, hpaNeeds);
     }
   }
 
   const config = platform.configCluster;
   ensureNamespace(config);
-  const subnets = service.regions.map((region) => ids.subnetwork(platform.projectId, region, proxySubnetName(region)));
+  const subnets = service.regions.map((region) =>
+    ids.subnetwork(platform.projectId, region, proxySubnetName(region)),
+  );
   const [gateway, route, ...policies] = gatewayObjects(service, labels);
   const gwBundle = `gateway-${service.name}`;
-  const addGw = (m: KubeManifest, dependsOn: string[]) => addKube(graph, gcp, m, { cluster: config, owner, bundle: gwBundle, dependsOn });
+  const addGw = (m: KubeManifest, dependsOn: string[]) =>
+    addKube(graph, gcp, m, { cluster: config, owner, bundle: gwBundle, dependsOn });
   const gatewayId = addGw(gateway!, [gcp.mci, ...subnets]);
   // The pools and their exports come before the route (gateway-api-inference-extension #1475).
   addGw(route!, [gatewayId, gcp.mci, ...poolIds]);

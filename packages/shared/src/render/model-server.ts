@@ -10,15 +10,39 @@ export const LORA_SYNCER_IMAGE = 'registry.k8s.io/gateway-api-inference-extensio
 
 export const adaptersConfigMapName = (pool: string) => `${pool}-adapters`;
 
-export function modelServer(service: Service, acceleratorType: string, labels: Record<string, string>): KubeManifest[] {
+export function modelServer(
+  service: Service,
+  acceleratorType: string,
+  labels: Record<string, string>,
+): KubeManifest[] {
   const pool = service.pool.name;
   const port = service.pool.targetPort;
   const { model } = service;
   const lora = model.loraAdapters.length > 0;
-  const probe = { httpGet: { path: '/health', port: 'http', scheme: 'HTTP' }, periodSeconds: 1, successThreshold: 1, timeoutSeconds: 1 };
-  const args = ['--model', model.id, '--tensor-parallel-size', String(model.gpusPerReplica), '--port', String(port)];
+  const probe = {
+    httpGet: { path: '/health', port: 'http', scheme: 'HTTP' },
+    periodSeconds: 1,
+    successThreshold: 1,
+    timeoutSeconds: 1,
+  };
+  const args = [
+    '--model',
+    model.id,
+    '--tensor-parallel-size',
+    String(model.gpusPerReplica),
+    '--port',
+    String(port),
+  ];
   if (lora) {
-    args.push('--enable-lora', '--max-loras', String(Math.max(2, model.loraAdapters.length)), '--max-lora-rank', '8', '--max-cpu-loras', '12');
+    args.push(
+      '--enable-lora',
+      '--max-loras',
+      String(Math.max(2, model.loraAdapters.length)),
+      '--max-lora-rank',
+      '8',
+      '--max-cpu-loras',
+      '12',
+    );
   }
   const deployment: KubeManifest = {
     apiVersion: 'apps/v1',
@@ -51,7 +75,12 @@ export function modelServer(service: Service, acceleratorType: string, labels: R
               lifecycle: { preStop: { sleep: { seconds: 30 } } },
               livenessProbe: { ...probe, failureThreshold: 5 },
               readinessProbe: { ...probe, failureThreshold: 1 },
-              startupProbe: { httpGet: probe.httpGet, failureThreshold: 600, initialDelaySeconds: 2, periodSeconds: 1 },
+              startupProbe: {
+                httpGet: probe.httpGet,
+                failureThreshold: 600,
+                initialDelaySeconds: 2,
+                periodSeconds: 1,
+              },
               resources: {
                 limits: { 'nvidia.com/gpu': String(model.gpusPerReplica) },
                 requests: { 'nvidia.com/gpu': String(model.gpusPerReplica) },

@@ -75,7 +75,10 @@ export function renderScript(spec: Spec, state: DesiredState): string {
       ),
     );
     for (const c of platform.clusters) {
-      step(`credentials for ${c.name}`, `gcloud container clusters get-credentials ${c.name} --location=${c.location} --project=${p}`);
+      step(
+        `credentials for ${c.name}`,
+        `gcloud container clusters get-credentials ${c.name} --location=${c.location} --project=${p}`,
+      );
     }
     kubeSteps(platform, state, step);
   }
@@ -112,7 +115,9 @@ function kubeSteps(platform: Platform, state: DesiredState, step: Step) {
         'fromEnv' in source
           ? `printf '%s' "\${${source.fromEnv}:?set ${source.fromEnv} to the Hugging Face token}"`
           : `gcloud secrets versions access ${secretVersion(source.secretManager)}`;
-      const labels = Object.entries(m.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+      const labels = Object.entries(m.metadata.labels ?? {})
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ');
       lines.push(
         `${value} | \\`,
         `  kubectl create secret generic ${m.metadata.name} --namespace=${m.metadata.namespace} --from-file=${r.secretSource!.key}=/dev/stdin --dry-run=client -o yaml | \\`,
@@ -124,7 +129,9 @@ function kubeSteps(platform: Platform, state: DesiredState, step: Step) {
     lines.push(`${apply} --context=${ctx} -f ${file}`);
     // A CRD must be established before objects of its kind are applied.
     for (const crd of objects.filter((o) => o.manifest.kind === 'CustomResourceDefinition')) {
-      lines.push(`kubectl wait --for=condition=Established crd/${crd.manifest.metadata.name} --context=${ctx} --timeout=120s`);
+      lines.push(
+        `kubectl wait --for=condition=Established crd/${crd.manifest.metadata.name} --context=${ctx} --timeout=120s`,
+      );
     }
     step(`${bundle} objects in ${name}`, ...lines);
   }

@@ -10,7 +10,12 @@ const fixed = (accelerator: string, byMachine: Record<string, number>): Record<s
 
 /** Machine types whose GPUs are built in: the type and count are fixed by the machine. */
 export const GPU_MACHINES: Readonly<Record<string, GpuMachine>> = {
-  ...fixed('nvidia-h100-80gb', { 'a3-highgpu-1g': 1, 'a3-highgpu-2g': 2, 'a3-highgpu-4g': 4, 'a3-highgpu-8g': 8 }),
+  ...fixed('nvidia-h100-80gb', {
+    'a3-highgpu-1g': 1,
+    'a3-highgpu-2g': 2,
+    'a3-highgpu-4g': 4,
+    'a3-highgpu-8g': 8,
+  }),
   ...fixed('nvidia-h100-mega-80gb', { 'a3-megagpu-8g': 8 }),
   ...fixed('nvidia-h200-141gb', { 'a3-ultragpu-8g': 8 }),
   ...fixed('nvidia-b200', { 'a4-highgpu-8g': 8 }),
@@ -21,7 +26,12 @@ export const GPU_MACHINES: Readonly<Record<string, GpuMachine>> = {
     'a2-highgpu-8g': 8,
     'a2-megagpu-16g': 16,
   }),
-  ...fixed('nvidia-a100-80gb', { 'a2-ultragpu-1g': 1, 'a2-ultragpu-2g': 2, 'a2-ultragpu-4g': 4, 'a2-ultragpu-8g': 8 }),
+  ...fixed('nvidia-a100-80gb', {
+    'a2-ultragpu-1g': 1,
+    'a2-ultragpu-2g': 2,
+    'a2-ultragpu-4g': 4,
+    'a2-ultragpu-8g': 8,
+  }),
   ...fixed('nvidia-l4', {
     'g2-standard-4': 1,
     'g2-standard-8': 1,
@@ -43,8 +53,7 @@ export const N1_ATTACHABLE: Readonly<Record<string, readonly number[]>> = {
 };
 
 export type AcceleratorCheck =
-  | { ok: true }
-  | { ok: false; field: 'type' | 'count' | 'machineType'; message: string; hint: string };
+  { ok: true } | { ok: false; field: 'type' | 'count' | 'machineType'; message: string; hint: string };
 
 /** Checks an accelerator type and count against a node pool's machine type. */
 export function checkAccelerator(machineType: string, type: string, count: number): AcceleratorCheck {

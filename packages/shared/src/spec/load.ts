@@ -60,7 +60,11 @@ export function checkSpec(texts: SpecText[]): SpecResult {
     spec: {
       platforms: resolved,
       services: services.map((s) =>
-        resolveService(s.value, s.doc, resolved.find((p) => p.name === s.value.spec.platform)!),
+        resolveService(
+          s.value,
+          s.doc,
+          resolved.find((p) => p.name === s.value.spec.platform)!,
+        ),
       ),
     },
   };
@@ -90,7 +94,14 @@ export async function loadSpecOrThrow(files: string[]): Promise<Spec> {
 }
 
 async function readBounded(file: string, path: string): Promise<string | SpecIssue> {
-  const fail = (message: string, hint: string): SpecIssue => ({ file, line: 1, column: 1, path: '', message, hint });
+  const fail = (message: string, hint: string): SpecIssue => ({
+    file,
+    line: 1,
+    column: 1,
+    path: '',
+    message,
+    hint,
+  });
   let handle;
   try {
     handle = await open(path, 'r');
@@ -104,7 +115,10 @@ async function readBounded(file: string, path: string): Promise<string | SpecIss
     const stat = await handle.stat();
     if (!stat.isFile()) return fail('is not a regular file', 'pass the path of a YAML file');
     if (stat.size > MAX_SPEC_BYTES) {
-      return fail(`the file is ${stat.size} bytes, over the limit of ${MAX_SPEC_BYTES}`, 'split it into smaller files or remove what is not a Spillway spec');
+      return fail(
+        `the file is ${stat.size} bytes, over the limit of ${MAX_SPEC_BYTES}`,
+        'split it into smaller files or remove what is not a Spillway spec',
+      );
     }
     return await handle.readFile('utf8');
   } finally {

@@ -100,7 +100,11 @@ export function resolveService(value: ServiceDoc, doc: SourceDocument, platform:
     platform,
     clusters: platform.clusters.filter((c) => regions.includes(c.region)),
     regions: platform.clusters.map((c) => c.region).filter((r) => regions.includes(r)),
-    model: { ...spec.model, kvCacheMetric, exportName: kvCacheMetric === NEW_KV_METRIC ? 'kv-cache' : 'kv-cache-old' },
+    model: {
+      ...spec.model,
+      kvCacheMetric,
+      exportName: kvCacheMetric === NEW_KV_METRIC ? 'kv-cache' : 'kv-cache-old',
+    },
     pool: { name: spec.pool.name ?? derivePoolName(spec.model.id), targetPort: spec.pool.targetPort },
     objectives: spec.objectives,
     gateway: spec.gateway,
@@ -113,7 +117,8 @@ export function resolveService(value: ServiceDoc, doc: SourceDocument, platform:
           }
         : {
             mode: 'IN_FLIGHT',
-            maxInFlightRequestsPerEndpoint: spec.balancing.maxInFlightRequestsPerEndpoint ?? DEFAULT_MAX_IN_FLIGHT,
+            maxInFlightRequestsPerEndpoint:
+              spec.balancing.maxInFlightRequestsPerEndpoint ?? DEFAULT_MAX_IN_FLIGHT,
             preferredRegions,
           },
     autoscaling: spec.autoscaling,

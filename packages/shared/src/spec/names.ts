@@ -7,7 +7,13 @@ export type NameCheck = { ok: true } | { ok: false; message: string; hint: strin
 
 /** RFC 1035 label: starts with a letter, lower-case letters, digits and '-', ends alphanumeric. */
 export function checkRfc1035(value: string, max: number, why = ''): NameCheck {
-  return checkLabel(value, max, RFC1035, 'an RFC 1035 label (lower-case letters, digits and -, starting with a letter)', why);
+  return checkLabel(
+    value,
+    max,
+    RFC1035,
+    'an RFC 1035 label (lower-case letters, digits and -, starting with a letter)',
+    why,
+  );
 }
 
 /** RFC 1123 label, as Kubernetes object names and namespaces need. */

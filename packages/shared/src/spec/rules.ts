@@ -49,7 +49,12 @@ export function checkRules(
       checkService(r, service, undefined, [], true);
       continue;
     }
-    checkService(r, service, platform?.value, platforms.map((p) => p.value.metadata.name));
+    checkService(
+      r,
+      service,
+      platform?.value,
+      platforms.map((p) => p.value.metadata.name),
+    );
   }
   checkSharedNames(r, services);
   checkOneFleetPerProject(r, platforms);
@@ -67,7 +72,12 @@ function checkUnique<T extends { metadata: { name: string } }>(
     const k = key(item.value);
     const first = seen.get(k);
     if (first) {
-      r.report(item.doc, ['metadata', 'name'], `a second ${kind} named ${k} (the first is at ${first.doc.file}:${first.doc.locate(['metadata', 'name']).line})`, 'rename one of them');
+      r.report(
+        item.doc,
+        ['metadata', 'name'],
+        `a second ${kind} named ${k} (the first is at ${first.doc.file}:${first.doc.locate(['metadata', 'name']).line})`,
+        'rename one of them',
+      );
     } else seen.set(k, item);
   }
 }
@@ -80,20 +90,45 @@ function checkPlatform(r: Reporter, { doc, value }: Typed<PlatformDoc>) {
 
   const version = parseGkeVersion(spec.gkeVersion);
   if (!version) {
-    r.report(doc, ['spec', 'gkeVersion'], `${JSON.stringify(spec.gkeVersion)} is not a GKE version`, `write it as GKE does, e.g. ${MIN_GKE_VERSION}`);
+    r.report(
+      doc,
+      ['spec', 'gkeVersion'],
+      `${JSON.stringify(spec.gkeVersion)} is not a GKE version`,
+      `write it as GKE does, e.g. ${MIN_GKE_VERSION}`,
+    );
   } else if (compareVersions(version, parseGkeVersion(MIN_GKE_VERSION)!) < 0) {
-    r.report(doc, ['spec', 'gkeVersion'], `${spec.gkeVersion} is older than ${MIN_GKE_VERSION}, the first with multi-cluster Inference Gateway`, `use ${MIN_GKE_VERSION} or later`);
+    r.report(
+      doc,
+      ['spec', 'gkeVersion'],
+      `${spec.gkeVersion} is older than ${MIN_GKE_VERSION}, the first with multi-cluster Inference Gateway`,
+      `use ${MIN_GKE_VERSION} or later`,
+    );
   }
 
   if (spec.clusters.length < 2) {
-    r.report(doc, ['spec', 'clusters'], `has ${spec.clusters.length} cluster; a cross-region gateway needs clusters in at least two regions`, 'add a cluster in another region');
+    r.report(
+      doc,
+      ['spec', 'clusters'],
+      `has ${spec.clusters.length} cluster; a cross-region gateway needs clusters in at least two regions`,
+      'add a cluster in another region',
+    );
   }
   const configClusters = spec.clusters.flatMap((c, i) => (c.configCluster ? [i] : []));
   if (configClusters.length === 0) {
-    r.report(doc, ['spec', 'clusters'], 'no cluster is the config cluster', 'set configCluster: true on exactly one cluster (it hosts the Gateway)');
+    r.report(
+      doc,
+      ['spec', 'clusters'],
+      'no cluster is the config cluster',
+      'set configCluster: true on exactly one cluster (it hosts the Gateway)',
+    );
   }
   for (const i of configClusters.slice(1)) {
-    r.report(doc, ['spec', 'clusters', i, 'configCluster'], `a second config cluster (the first is ${spec.clusters[configClusters[0]!]!.name}); a fleet has exactly one`, 'remove configCluster from all but one cluster');
+    r.report(
+      doc,
+      ['spec', 'clusters', i, 'configCluster'],
+      `a second config cluster (the first is ${spec.clusters[configClusters[0]!]!.name}); a fleet has exactly one`,
+      'remove configCluster from all but one cluster',
+    );
   }
 
   const clusterNames = new Map<string, number>();
@@ -103,16 +138,32 @@ function checkPlatform(r: Reporter, { doc, value }: Typed<PlatformDoc>) {
     const at = (...rest: Path) => ['spec', 'clusters', i, ...rest];
     r.name(doc, at('name'), checkRfc1035(cluster.name, 40, 'GKE cluster names'));
     const twin = clusterNames.get(cluster.name);
-    if (twin !== undefined) r.report(doc, at('name'), `cluster name ${cluster.name} is used twice (also clusters[${twin}])`, 'give each cluster its own name');
+    if (twin !== undefined)
+      r.report(
+        doc,
+        at('name'),
+        `cluster name ${cluster.name} is used twice (also clusters[${twin}])`,
+        'give each cluster its own name',
+      );
     else clusterNames.set(cluster.name, i);
 
     const region = regionOf(cluster.location);
     if (!region) {
-      r.report(doc, at('location'), `${JSON.stringify(cluster.location)} is neither a zone nor a region`, 'write a zone like europe-west3-c or a region like us-east4');
+      r.report(
+        doc,
+        at('location'),
+        `${JSON.stringify(cluster.location)} is neither a zone nor a region`,
+        'write a zone like europe-west3-c or a region like us-east4',
+      );
     } else {
       const other = regions.get(region);
       if (other !== undefined) {
-        r.report(doc, at('location'), `region ${region} already has cluster ${spec.clusters[other]!.name}; each cluster must be in a different region`, 'move this cluster to another region, or remove it');
+        r.report(
+          doc,
+          at('location'),
+          `region ${region} already has cluster ${spec.clusters[other]!.name}; each cluster must be in a different region`,
+          'move this cluster to another region, or remove it',
+        );
       } else regions.set(region, i);
     }
 
@@ -120,7 +171,13 @@ function checkPlatform(r: Reporter, { doc, value }: Typed<PlatformDoc>) {
     cluster.acceleratorPools.forEach((pool, j) => {
       const atPool = (...rest: Path) => at('acceleratorPools', j, ...rest);
       r.name(doc, atPool('name'), checkRfc1035(pool.name, 40, 'GKE node pool names'));
-      if (poolNames.has(pool.name)) r.report(doc, atPool('name'), `node pool name ${pool.name} is used twice in cluster ${cluster.name}`, 'give each pool its own name');
+      if (poolNames.has(pool.name))
+        r.report(
+          doc,
+          atPool('name'),
+          `node pool name ${pool.name} is used twice in cluster ${cluster.name}`,
+          'give each pool its own name',
+        );
       poolNames.add(pool.name);
       const acc = checkAccelerator(pool.machineType, pool.accelerator.type, pool.accelerator.count);
       if (!acc.ok) {
@@ -128,9 +185,20 @@ function checkPlatform(r: Reporter, { doc, value }: Typed<PlatformDoc>) {
         r.report(doc, field, acc.message, acc.hint);
       }
       const { initial, min, max } = pool.nodes;
-      if (min > max) r.report(doc, atPool('nodes', 'min'), `min (${min}) is above max (${max})`, 'make min ≤ initial ≤ max');
+      if (min > max)
+        r.report(
+          doc,
+          atPool('nodes', 'min'),
+          `min (${min}) is above max (${max})`,
+          'make min ≤ initial ≤ max',
+        );
       else if (initial < min || initial > max) {
-        r.report(doc, atPool('nodes', 'initial'), `initial (${initial}) is outside min..max (${min}..${max})`, 'make min ≤ initial ≤ max');
+        r.report(
+          doc,
+          atPool('nodes', 'initial'),
+          `initial (${initial}) is outside min..max (${min}..${max})`,
+          'make min ≤ initial ≤ max',
+        );
       }
     });
 
@@ -138,7 +206,12 @@ function checkPlatform(r: Reporter, { doc, value }: Typed<PlatformDoc>) {
     if (typeof cidr === 'string') {
       r.report(doc, at('proxySubnet', 'cidr'), cidr, 'write an IPv4 range like 10.0.0.0/23');
     } else if (cidr[1] > MAX_PROXY_PREFIX) {
-      r.report(doc, at('proxySubnet', 'cidr'), `/${cidr[1]} is too small for a proxy-only subnet (the smallest is /${MAX_PROXY_PREFIX})`, 'use a /23 as Google recommends, or at least /26');
+      r.report(
+        doc,
+        at('proxySubnet', 'cidr'),
+        `/${cidr[1]} is too small for a proxy-only subnet (the smallest is /${MAX_PROXY_PREFIX})`,
+        'use a /23 as Google recommends, or at least /26',
+      );
     } else {
       subnets.push({ i, cidr });
     }
@@ -148,7 +221,12 @@ function checkPlatform(r: Reporter, { doc, value }: Typed<PlatformDoc>) {
       const x = subnets[a]!;
       const y = subnets[b]!;
       if (overlaps(x.cidr, y.cidr)) {
-        r.report(doc, ['spec', 'clusters', y.i, 'proxySubnet', 'cidr'], `${spec.clusters[y.i]!.proxySubnet.cidr} overlaps ${spec.clusters[x.i]!.proxySubnet.cidr} of cluster ${spec.clusters[x.i]!.name}`, 'give each region a range of its own');
+        r.report(
+          doc,
+          ['spec', 'clusters', y.i, 'proxySubnet', 'cidr'],
+          `${spec.clusters[y.i]!.proxySubnet.cidr} overlaps ${spec.clusters[x.i]!.proxySubnet.cidr} of cluster ${spec.clusters[x.i]!.name}`,
+          'give each region a range of its own',
+        );
       }
     }
   }
@@ -164,7 +242,8 @@ function parseCidr(text: string): [ipaddr.IPv4, number] | string {
   const [address, prefix] = parsed;
   if (address.kind() !== 'ipv4') return `${text} is IPv6; proxy-only subnets take an IPv4 range`;
   const network = ipaddr.IPv4.networkAddressFromCIDR(text);
-  if (network.toString() !== address.toString()) return `${text} has host bits set (the range starts at ${network.toString()})`;
+  if (network.toString() !== address.toString())
+    return `${text} has host bits set (the range starts at ${network.toString()})`;
   return [address as ipaddr.IPv4, prefix];
 }
 
@@ -182,18 +261,35 @@ function checkService(
   const spec = value.spec;
   r.name(doc, ['metadata', 'name'], checkRfc1035(value.metadata.name, 63));
   r.name(doc, ['metadata', 'namespace'], checkRfc1123(value.metadata.namespace, 63));
-  if (spec.pool.name !== undefined) r.name(doc, ['spec', 'pool', 'name'], checkRfc1035(spec.pool.name, 59, 'the endpoint picker is named POOL-epp'));
+  if (spec.pool.name !== undefined)
+    r.name(
+      doc,
+      ['spec', 'pool', 'name'],
+      checkRfc1035(spec.pool.name, 59, 'the endpoint picker is named POOL-epp'),
+    );
   r.name(doc, ['spec', 'gateway', 'name'], checkRfc1123(spec.gateway.name, 63));
 
   const objectiveNames = new Set<string>();
   spec.objectives.forEach((objective, i) => {
     r.name(doc, ['spec', 'objectives', i, 'name'], checkRfc1123(objective.name, 63));
-    if (objectiveNames.has(objective.name)) r.report(doc, ['spec', 'objectives', i, 'name'], `objective ${objective.name} is listed twice`, 'give each objective its own name');
+    if (objectiveNames.has(objective.name))
+      r.report(
+        doc,
+        ['spec', 'objectives', i, 'name'],
+        `objective ${objective.name} is listed twice`,
+        'give each objective its own name',
+      );
     objectiveNames.add(objective.name);
   });
   const adapterNames = new Set<string>();
   spec.model.loraAdapters.forEach((adapter, i) => {
-    if (adapterNames.has(adapter.name)) r.report(doc, ['spec', 'model', 'loraAdapters', i, 'name'], `LoRA adapter ${adapter.name} is listed twice`, 'give each adapter its own name');
+    if (adapterNames.has(adapter.name))
+      r.report(
+        doc,
+        ['spec', 'model', 'loraAdapters', i, 'name'],
+        `LoRA adapter ${adapter.name} is listed twice`,
+        'give each adapter its own name',
+      );
     adapterNames.add(adapter.name);
   });
 
@@ -203,8 +299,15 @@ function checkService(
 
   if (platformInvalid) return; // its own issues are reported; checking against it would only echo them
   if (!platform) {
-    const known = platformNames.length ? `the file defines ${platformNames.join(', ')}` : 'no InferencePlatform was given';
-    r.report(doc, ['spec', 'platform'], `no InferencePlatform named ${spec.platform} (${known})`, 'name a platform defined in the files you pass with -f, or add its document');
+    const known = platformNames.length
+      ? `the file defines ${platformNames.join(', ')}`
+      : 'no InferencePlatform was given';
+    r.report(
+      doc,
+      ['spec', 'platform'],
+      `no InferencePlatform named ${spec.platform} (${known})`,
+      'name a platform defined in the files you pass with -f, or add its document',
+    );
     return;
   }
   const platformRegions = [
@@ -213,35 +316,75 @@ function checkService(
   const regions = spec.regions ?? platformRegions;
   const seen = new Set<string>();
   (spec.regions ?? []).forEach((region, i) => {
-    if (seen.has(region)) r.report(doc, ['spec', 'regions', i], `region ${region} is listed twice`, 'list each region once');
+    if (seen.has(region))
+      r.report(doc, ['spec', 'regions', i], `region ${region} is listed twice`, 'list each region once');
     seen.add(region);
     if (!platformRegions.includes(region)) {
-      r.report(doc, ['spec', 'regions', i], `platform ${platform.metadata.name} has no cluster in ${region}`, `use regions of the platform: ${platformRegions.join(', ')}`);
+      r.report(
+        doc,
+        ['spec', 'regions', i],
+        `platform ${platform.metadata.name} has no cluster in ${region}`,
+        `use regions of the platform: ${platformRegions.join(', ')}`,
+      );
     }
   });
   (spec.balancing.preferredRegions ?? []).forEach((region, i) => {
     if (!regions.includes(region)) {
-      r.report(doc, ['spec', 'balancing', 'preferredRegions', i], `${region} is not one of the service's regions (${regions.join(', ')})`, 'prefer a region the service runs in');
+      r.report(
+        doc,
+        ['spec', 'balancing', 'preferredRegions', i],
+        `${region} is not one of the service's regions (${regions.join(', ')})`,
+        'prefer a region the service runs in',
+      );
     }
   });
-  const preferred = new Set((spec.balancing.preferredRegions ?? []).filter((region) => regions.includes(region)));
+  const preferred = new Set(
+    (spec.balancing.preferredRegions ?? []).filter((region) => regions.includes(region)),
+  );
   if (preferred.size > 0 && preferred.size >= new Set(regions).size) {
-    r.report(doc, ['spec', 'balancing', 'preferredRegions'], 'every region is preferred, so none is', 'leave at least one region to spill over to, or drop preferredRegions');
+    r.report(
+      doc,
+      ['spec', 'balancing', 'preferredRegions'],
+      'every region is preferred, so none is',
+      'leave at least one region to spill over to, or drop preferredRegions',
+    );
   }
   checkCapacity(r, doc, spec, platform, regions);
 }
 
-function checkTokenSource(r: Reporter, doc: SourceDocument, token: ServiceDoc['spec']['model']['huggingFaceToken']) {
+function checkTokenSource(
+  r: Reporter,
+  doc: SourceDocument,
+  token: ServiceDoc['spec']['model']['huggingFaceToken'],
+) {
   const at = ['spec', 'model', 'huggingFaceToken'];
   const sources = [token.fromEnv, token.secretManager].filter((s) => s !== undefined);
   if (sources.length !== 1) {
-    r.report(doc, at, sources.length ? 'both fromEnv and secretManager are set' : 'no token source is set', 'set exactly one of fromEnv (an environment variable) or secretManager (projects/P/secrets/S/versions/V)');
+    r.report(
+      doc,
+      at,
+      sources.length ? 'both fromEnv and secretManager are set' : 'no token source is set',
+      'set exactly one of fromEnv (an environment variable) or secretManager (projects/P/secrets/S/versions/V)',
+    );
   }
-  if (token.secretManager !== undefined && !/^projects\/[^/]+\/secrets\/[^/]+\/versions\/[^/]+$/.test(token.secretManager)) {
-    r.report(doc, [...at, 'secretManager'], `${JSON.stringify(token.secretManager)} is not a secret version name`, 'write projects/PROJECT/secrets/NAME/versions/latest (or a version number)');
+  if (
+    token.secretManager !== undefined &&
+    !/^projects\/[^/]+\/secrets\/[^/]+\/versions\/[^/]+$/.test(token.secretManager)
+  ) {
+    r.report(
+      doc,
+      [...at, 'secretManager'],
+      `${JSON.stringify(token.secretManager)} is not a secret version name`,
+      'write projects/PROJECT/secrets/NAME/versions/latest (or a version number)',
+    );
   }
   if (token.fromEnv !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(token.fromEnv)) {
-    r.report(doc, [...at, 'fromEnv'], `${JSON.stringify(token.fromEnv)} is not an environment variable name`, 'name the variable that holds the token, e.g. HF_TOKEN');
+    r.report(
+      doc,
+      [...at, 'fromEnv'],
+      `${JSON.stringify(token.fromEnv)} is not an environment variable name`,
+      'name the variable that holds the token, e.g. HF_TOKEN',
+    );
   }
   r.name(doc, [...at, 'secretName'], checkRfc1123(token.secretName, 63));
 }
@@ -250,13 +393,23 @@ function checkMetric(r: Reporter, doc: SourceDocument, model: ServiceDoc['spec']
   const version = vllmVersionOf(model.image);
   if (!version) {
     if (!model.kvCacheMetric) {
-      r.report(doc, ['spec', 'model', 'image'], `the tag of ${model.image} does not pin a vLLM version, so the KV-cache metric name is unknown`, 'pin the image (e.g. vllm/vllm-openai:v0.10.2), or set model.kvCacheMetric to vllm:kv_cache_usage_perc (v0.10.2+) or vllm:gpu_cache_usage_perc');
+      r.report(
+        doc,
+        ['spec', 'model', 'image'],
+        `the tag of ${model.image} does not pin a vLLM version, so the KV-cache metric name is unknown`,
+        'pin the image (e.g. vllm/vllm-openai:v0.10.2), or set model.kvCacheMetric to vllm:kv_cache_usage_perc (v0.10.2+) or vllm:gpu_cache_usage_perc',
+      );
     }
     return;
   }
   const expected = kvMetricForVersion(version);
   if (model.kvCacheMetric && model.kvCacheMetric !== expected) {
-    r.report(doc, ['spec', 'model', 'kvCacheMetric'], `vLLM ${version.join('.')} exports ${expected}, not ${model.kvCacheMetric}`, `remove kvCacheMetric (it follows the image) or set it to ${expected}`);
+    r.report(
+      doc,
+      ['spec', 'model', 'kvCacheMetric'],
+      `vLLM ${version.join('.')} exports ${expected}, not ${model.kvCacheMetric}`,
+      `remove kvCacheMetric (it follows the image) or set it to ${expected}`,
+    );
   }
 }
 
@@ -264,24 +417,49 @@ function checkBalancing(r: Reporter, doc: SourceDocument, spec: ServiceDoc['spec
   const b = spec.balancing;
   const at = ['spec', 'balancing'];
   if (b.mode === 'CUSTOM_METRICS' && b.maxInFlightRequestsPerEndpoint !== undefined) {
-    r.report(doc, [...at, 'maxInFlightRequestsPerEndpoint'], 'belongs to mode IN_FLIGHT, but mode is CUSTOM_METRICS (the two are mutually exclusive)', 'remove it, or set mode: IN_FLIGHT');
+    r.report(
+      doc,
+      [...at, 'maxInFlightRequestsPerEndpoint'],
+      'belongs to mode IN_FLIGHT, but mode is CUSTOM_METRICS (the two are mutually exclusive)',
+      'remove it, or set mode: IN_FLIGHT',
+    );
   }
   if (b.mode === 'IN_FLIGHT' && b.maxUtilizationPercent !== undefined) {
-    r.report(doc, [...at, 'maxUtilizationPercent'], 'belongs to mode CUSTOM_METRICS, but mode is IN_FLIGHT (the two are mutually exclusive)', 'remove it, or set mode: CUSTOM_METRICS');
+    r.report(
+      doc,
+      [...at, 'maxUtilizationPercent'],
+      'belongs to mode CUSTOM_METRICS, but mode is IN_FLIGHT (the two are mutually exclusive)',
+      'remove it, or set mode: CUSTOM_METRICS',
+    );
   }
   const target = spec.autoscaling.targetUtilization;
   const atTarget = ['spec', 'autoscaling', 'targetUtilization'];
   if (!(target > 0 && target < 1)) {
-    r.report(doc, atTarget, `${target} is outside (0, 1); the KV-cache metric is a fraction and above 1 reads as 100%`, 'use a fraction such as 0.5');
+    r.report(
+      doc,
+      atTarget,
+      `${target} is outside (0, 1); the KV-cache metric is a fraction and above 1 reads as 100%`,
+      'use a fraction such as 0.5',
+    );
   } else if (b.mode === 'CUSTOM_METRICS') {
     const threshold = (b.maxUtilizationPercent ?? DEFAULT_MAX_UTILIZATION) / 100;
     if (target >= threshold) {
-      r.report(doc, atTarget, `${target} is not below the load balancer's threshold of ${threshold} (balancing.maxUtilizationPercent), so traffic would spill to other regions before this one scales out`, `use a target below ${threshold}, e.g. ${Math.round(threshold * 60) / 100}`);
+      r.report(
+        doc,
+        atTarget,
+        `${target} is not below the load balancer's threshold of ${threshold} (balancing.maxUtilizationPercent), so traffic would spill to other regions before this one scales out`,
+        `use a target below ${threshold}, e.g. ${Math.round(threshold * 60) / 100}`,
+      );
     }
   }
   const { minReplicas, maxReplicas } = spec.autoscaling;
   if (minReplicas > maxReplicas) {
-    r.report(doc, ['spec', 'autoscaling', 'minReplicas'], `minReplicas (${minReplicas}) is above maxReplicas (${maxReplicas})`, 'make minReplicas ≤ maxReplicas');
+    r.report(
+      doc,
+      ['spec', 'autoscaling', 'minReplicas'],
+      `minReplicas (${minReplicas}) is above maxReplicas (${maxReplicas})`,
+      'make minReplicas ≤ maxReplicas',
+    );
   }
 }
 
@@ -289,22 +467,46 @@ export const DEFAULT_MAX_UTILIZATION = 80;
 export const DEFAULT_MAX_IN_FLIGHT = 1000;
 
 /** Every replica needs its GPUs on one node, and the pool must be able to hold minReplicas. */
-function checkCapacity(r: Reporter, doc: SourceDocument, spec: ServiceDoc['spec'], platform: PlatformDoc, regions: string[]) {
+function checkCapacity(
+  r: Reporter,
+  doc: SourceDocument,
+  spec: ServiceDoc['spec'],
+  platform: PlatformDoc,
+  regions: string[],
+) {
   const gpus = spec.model.gpusPerReplica;
   for (const cluster of platform.spec.clusters) {
     const region = regionOf(cluster.location);
     if (!region || !regions.includes(region)) continue;
     const perNode = Math.max(...cluster.acceleratorPools.map((p) => p.accelerator.count));
     if (gpus > perNode) {
-      r.report(doc, ['spec', 'model', 'gpusPerReplica'], `${gpus} GPUs per replica do not fit on one node of cluster ${cluster.name} (at most ${perNode})`, `lower gpusPerReplica to ${perNode}, or use a machine type with more GPUs`);
+      r.report(
+        doc,
+        ['spec', 'model', 'gpusPerReplica'],
+        `${gpus} GPUs per replica do not fit on one node of cluster ${cluster.name} (at most ${perNode})`,
+        `lower gpusPerReplica to ${perNode}, or use a machine type with more GPUs`,
+      );
       return;
     }
-    const capacity = cluster.acceleratorPools.reduce((sum, p) => sum + Math.floor(p.accelerator.count / gpus) * p.nodes.max, 0);
+    const capacity = cluster.acceleratorPools.reduce(
+      (sum, p) => sum + Math.floor(p.accelerator.count / gpus) * p.nodes.max,
+      0,
+    );
     if (spec.autoscaling.minReplicas > capacity) {
-      r.report(doc, ['spec', 'autoscaling', 'minReplicas'], `${spec.autoscaling.minReplicas} replicas of ${gpus} GPU(s) do not fit in cluster ${cluster.name}, whose pools hold at most ${capacity}`, `lower minReplicas to ${capacity}, or raise the pools' nodes.max`);
+      r.report(
+        doc,
+        ['spec', 'autoscaling', 'minReplicas'],
+        `${spec.autoscaling.minReplicas} replicas of ${gpus} GPU(s) do not fit in cluster ${cluster.name}, whose pools hold at most ${capacity}`,
+        `lower minReplicas to ${capacity}, or raise the pools' nodes.max`,
+      );
     }
     if (spec.autoscaling.maxReplicas > capacity) {
-      r.report(doc, ['spec', 'autoscaling', 'maxReplicas'], `${spec.autoscaling.maxReplicas} replicas of ${gpus} GPU(s) do not fit in cluster ${cluster.name}, whose pools hold at most ${capacity}; the extra replicas would stay Pending`, `lower maxReplicas to ${capacity}, or raise the pools' nodes.max`);
+      r.report(
+        doc,
+        ['spec', 'autoscaling', 'maxReplicas'],
+        `${spec.autoscaling.maxReplicas} replicas of ${gpus} GPU(s) do not fit in cluster ${cluster.name}, whose pools hold at most ${capacity}; the extra replicas would stay Pending`,
+        `lower maxReplicas to ${capacity}, or raise the pools' nodes.max`,
+      );
     }
   }
 }
@@ -316,7 +518,12 @@ function checkOneFleetPerProject(r: Reporter, platforms: Typed<PlatformDoc>[]) {
     const first = byProject.get(value.spec.projectId);
     if (first === value.metadata.name) continue; // a duplicate platform, reported as such
     if (first) {
-      r.report(doc, ['spec', 'projectId'], `project ${value.spec.projectId} already holds platform ${first}; a project's fleet has one config cluster`, 'put the clusters in one platform, or use another project');
+      r.report(
+        doc,
+        ['spec', 'projectId'],
+        `project ${value.spec.projectId} already holds platform ${first}; a project's fleet has one config cluster`,
+        'put the clusters in one platform, or use another project',
+      );
     } else byProject.set(value.spec.projectId, value.metadata.name);
   }
 }
@@ -329,22 +536,37 @@ function checkSharedNames(r: Reporter, services: Typed<ServiceDoc>[]) {
     const pool = value.spec.pool.name ?? derivePoolName(value.spec.model.id);
     const own = [
       { key: `pool/${ns}/${pool}`, path: ['spec', 'pool', 'name'], what: 'pool', name: pool },
-      { key: `gateway/${ns}/${value.spec.gateway.name}`, path: ['spec', 'gateway', 'name'], what: 'gateway', name: value.spec.gateway.name },
+      {
+        key: `gateway/${ns}/${value.spec.gateway.name}`,
+        path: ['spec', 'gateway', 'name'],
+        what: 'gateway',
+        name: value.spec.gateway.name,
+      },
       {
         key: `secret/${ns}/${value.spec.model.huggingFaceToken.secretName}`,
         path: ['spec', 'model', 'huggingFaceToken', 'secretName'],
         what: 'token secret',
         name: value.spec.model.huggingFaceToken.secretName,
       },
-      ...value.spec.objectives.map((o, i) => ({ key: `objective/${ns}/${o.name}`, path: ['spec', 'objectives', i, 'name'], what: 'objective', name: o.name })),
+      ...value.spec.objectives.map((o, i) => ({
+        key: `objective/${ns}/${o.name}`,
+        path: ['spec', 'objectives', i, 'name'],
+        what: 'objective',
+        name: o.name,
+      })),
     ];
     for (const claim of own) {
       const owner = claims.get(claim.key);
       // Repeats inside one service are the per-service rules' to report.
       if (owner === value.metadata.name) continue;
-      if (owner) r.report(doc, claim.path, `${claim.what} ${claim.name} in namespace ${ns} is already service ${owner}'s`, `give this service its own ${claim.what} name`);
+      if (owner)
+        r.report(
+          doc,
+          claim.path,
+          `${claim.what} ${claim.name} in namespace ${ns} is already service ${owner}'s`,
+          `give this service its own ${claim.what} name`,
+        );
       else claims.set(claim.key, value.metadata.name);
     }
   }
 }
-

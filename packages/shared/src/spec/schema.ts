@@ -83,9 +83,7 @@ export const serviceSchema = z.strictObject({
         targetPort: z.number().int().min(1).max(65535).default(8000),
       })
       .default({ targetPort: 8000 }),
-    objectives: z
-      .array(z.strictObject({ name, priority: z.number().int().default(0) }))
-      .default([]),
+    objectives: z.array(z.strictObject({ name, priority: z.number().int().default(0) })).default([]),
     gateway: z
       .strictObject({
         name: name.default('cross-region-gateway'),

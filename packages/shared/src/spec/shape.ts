@@ -4,9 +4,7 @@ import { formatPath, type Path, type SpecIssue } from './errors.js';
 import { API_VERSION, schemaByKind, type SpecKind } from './schema.js';
 import type { SourceDocument } from './source.js';
 
-export type ShapeResult =
-  | { ok: true; kind: SpecKind; value: unknown }
-  | { ok: false; issues: SpecIssue[] };
+export type ShapeResult = { ok: true; kind: SpecKind; value: unknown } | { ok: false; issues: SpecIssue[] };
 
 /** Checks one document's shape (fields, types, ranges) and fills in defaults. */
 export function checkShape(doc: SourceDocument): ShapeResult {
@@ -19,7 +17,10 @@ export function checkShape(doc: SourceDocument): ShapeResult {
     hint,
   });
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    return { ok: false, issues: [at([], 'a document must be a mapping', 'start it with apiVersion: and kind:')] };
+    return {
+      ok: false,
+      issues: [at([], 'a document must be a mapping', 'start it with apiVersion: and kind:')],
+    };
   }
   const kind = (raw as Record<string, unknown>).kind;
   if (typeof kind !== 'string' || !(kind in schemaByKind)) {
@@ -49,7 +50,11 @@ function translate(issue: z.core.$ZodIssue, raw: unknown, schema: z.ZodType, at:
       const actual = valueAt(raw, path);
       if (actual === undefined) return [at(path, 'is required', `add ${lastName(path)}`)];
       return [
-        at(path, `must be ${article(issue.expected)}, not ${describe(actual)}`, `write ${article(issue.expected)}`),
+        at(
+          path,
+          `must be ${article(issue.expected)}, not ${describe(actual)}`,
+          `write ${article(issue.expected)}`,
+        ),
       ];
     }
     case 'invalid_value': {
@@ -72,10 +77,22 @@ function translate(issue: z.core.$ZodIssue, raw: unknown, schema: z.ZodType, at:
       const small = issue.code === 'too_small';
       const bound = String(issue.code === 'too_small' ? issue.minimum : issue.maximum);
       if (issue.origin === 'array') {
-        return [at(path, `needs ${small ? 'at least' : 'at most'} ${bound} item(s)`, small ? 'add one' : 'remove some')];
+        return [
+          at(
+            path,
+            `needs ${small ? 'at least' : 'at most'} ${bound} item(s)`,
+            small ? 'add one' : 'remove some',
+          ),
+        ];
       }
       if (issue.origin === 'string') {
-        return [at(path, small ? 'must not be empty' : `is longer than ${bound} characters`, small ? `give ${lastName(path)} a value` : 'shorten it')];
+        return [
+          at(
+            path,
+            small ? 'must not be empty' : `is longer than ${bound} characters`,
+            small ? `give ${lastName(path)} a value` : 'shorten it',
+          ),
+        ];
       }
       const exclusive = !issue.inclusive;
       return [
@@ -108,7 +125,8 @@ function unknownField(path: Path, parent: z.ZodType | undefined, at: At): SpecIs
   // A close spelling, or a truncated name (seed 002 writes maxUtilization for maxUtilizationPercent).
   const similar =
     near !== undefined &&
-    (distance(key, near) <= Math.max(2, Math.floor(key.length / 3)) || (key.length >= 4 && near.startsWith(key)));
+    (distance(key, near) <= Math.max(2, Math.floor(key.length / 3)) ||
+      (key.length >= 4 && near.startsWith(key)));
   const hint = similar
     ? `did you mean ${near}?`
     : known.length
@@ -123,7 +141,8 @@ function schemaAt(schema: z.ZodType, path: Path): z.ZodType | undefined {
   for (const part of path) {
     if (!current) return undefined;
     if (current instanceof z.ZodObject && typeof part === 'string') current = unwrap(current.shape[part]);
-    else if (current instanceof z.ZodArray && typeof part === 'number') current = unwrap(current.element as z.ZodType);
+    else if (current instanceof z.ZodArray && typeof part === 'number')
+      current = unwrap(current.element as z.ZodType);
     else return undefined;
   }
   return current;

@@ -1,4 +1,13 @@
-import { LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import {
+  LineCounter,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  parseAllDocuments,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { Path, SpecIssue } from './errors.js';
 import { formatPath } from './errors.js';
 
@@ -61,7 +70,9 @@ export function parseSpecText(text: string, file: string): ParsedSource {
         file,
         ...at,
         path: '',
-        message: duplicate ? 'a key appears twice in the same mapping' : `YAML syntax: ${firstLine(error.message)}`,
+        message: duplicate
+          ? 'a key appears twice in the same mapping'
+          : `YAML syntax: ${firstLine(error.message)}`,
         hint: duplicate ? 'keep one of them' : 'fix the YAML at this position',
       });
     }
@@ -121,7 +132,9 @@ function offsetOf(doc: Document, path: Path, key: boolean): number {
     const part = path[i];
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part));
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(part),
+      );
       if (!pair) return offset;
       if (last && key) return rangeStart(pair.key as Node) ?? offset;
       node = pair.value;
