@@ -1,0 +1,21 @@
+/**
+ * Simulated time: durations are given as Google Cloud would take them (seconds) and scaled, so a
+ * ten-minute cluster creation can take a second in a test (ARCHITECTURE.md, "The sandbox").
+ */
+export class Clock {
+  /** Wall milliseconds per simulated second. 1000 is real time; 1 makes 10 minutes take 0.6 s. */
+  constructor(readonly msPerSecond = 1000) {}
+
+  /** Wall milliseconds for a simulated duration in seconds. */
+  wallMs(seconds: number): number {
+    return Math.max(0, seconds * this.msPerSecond);
+  }
+
+  sleep(seconds: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, this.wallMs(seconds)).unref());
+  }
+
+  now(): Date {
+    return new Date();
+  }
+}

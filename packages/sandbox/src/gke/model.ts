@@ -1,0 +1,313 @@
+import type { Clock } from '../clock.js';
+import type { FaultDecision } from '../faults.js';
+
+/**
+ * GKE's ClusterManager behaviour, shared by the gRPC and REST faces: clusters and node pools whose
+ * changes run as operations of a configurable (simulated) duration, one mutating operation per
+ * cluster at a time, and a per-project cap on concurrent operations. Objects are proto3 JSON
+ * (camelCase, enums as strings), the shape both faces speak.
+ */
+export class GkeError extends Error {
+  constructor(
+    /** gRPC status name: NOT_FOUND, ALREADY_EXISTS, FAILED_PRECONDITION, RESOURCE_EXHAUSTED, INVALID_ARGUMENT … */
+    readonly status: GkeStatus,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export type GkeStatus =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'RESOURCE_EXHAUSTED'
+  | 'UNAVAILABLE'
+  | 'INTERNAL';
+
+export interface GkeDurations {
+  /** Simulated seconds; Terraform's experience: clusters ~5–10 min, node pools ~3–5 min. */
+  clusterCreate: number;
+  clusterDelete: number;
+  nodePoolCreate: number;
+  nodePoolUpdate: number;
+  nodePoolDelete: number;
+}
+
+export const DEFAULT_GKE_DURATIONS: GkeDurations = {
+  clusterCreate: 420,
+  clusterDelete: 240,
+  nodePoolCreate: 240,
+  nodePoolUpdate: 60,
+  nodePoolDelete: 120,
+};
+
+/** What a cluster's Kubernetes control plane needs from the outside (the kube API servers). */
+export interface ControlPlanes {
+  start(cluster: { project: string; location: string; name: string; region: string }): Promise<{ endpoint: string; caCertBase64: string }>;
+  stop(cluster: { project: string; location: string; name: string }): Promise<void>;
+}
+
+export interface GkeState {
+  clusters: Record<string, any>;
+  operations: Record<string, any>;
+  nextOperation: number;
+}
+
+export const SERVER_CONFIG = {
+  defaultClusterVersion: '1.34.1-gke.1127000',
+  validMasterVersions: ['1.34.2-gke.1000000', '1.34.1-gke.1127000', '1.33.5-gke.1000000'],
+  validNodeVersions: ['1.34.2-gke.1000000', '1.34.1-gke.1127000', '1.33.5-gke.1000000'],
+  defaultImageType: 'COS_CONTAINERD',
+  validImageTypes: ['COS_CONTAINERD', 'UBUNTU_CONTAINERD'],
+  channels: ['RAPID', 'REGULAR', 'STABLE', 'EXTENDED'].map((channel) => ({
+    channel,
+    defaultVersion: '1.34.1-gke.1127000',
+    validVersions: ['1.34.2-gke.1000000', '1.34.1-gke.1127000'],
+  })),
+};
+
+const key = (project: string, location: string, name: string) => `${project}/${location}/${name}`;
+const regionOf = (location: string) => location.replace(/-[a-z]$/, '');
+const isZone = (location: string) => /-[a-z]$/.test(location);
+
+export interface GkeDeps {
+  clock: Clock;
+  controlPlanes: ControlPlanes;
+  durations?: Partial<GkeDurations>;
+  /** Concurrent operations per project before 429 RESOURCE_EXHAUSTED (GKE's quota is in the tens). */
+  maxConcurrentOperations?: number;
+  state?: GkeState;
+  onChange?: () => void;
+}
+
+export class GkeModel {
+  readonly state: GkeState;
+  readonly durations: GkeDurations;
+  private readonly maxOps: number;
+
+  constructor(private readonly deps: GkeDeps) {
+    this.state = deps.state ?? { clusters: {}, operations: {}, nextOperation: 1 };
+    this.durations = { ...DEFAULT_GKE_DURATIONS, ...deps.durations };
+    this.maxOps = deps.maxConcurrentOperations ?? 20;
+  }
+
+  listClusters(project: string, location: string) {
+    return Object.values(this.state.clusters).filter(
+      (c) => c.selfLink.includes(`/projects/${project}/`) && (location === '-' || c.location === location),
+    );
+  }
+
+  getCluster(project: string, location: string, name: string) {
+    const cluster = this.state.clusters[key(project, location, name)];
+    if (!cluster) throw new GkeError('NOT_FOUND', `Not found: projects/${project}/locations/${location}/clusters/${name}.`);
+    return cluster;
+  }
+
+  getNodePool(project: string, location: string, clusterName: string, name: string) {
+    const pool = this.getCluster(project, location, clusterName).nodePools.find((p: any) => p.name === name);
+    if (!pool) {
+      throw new GkeError('NOT_FOUND', `Not found: projects/${project}/locations/${location}/clusters/${clusterName}/nodePools/${name}.`);
+    }
+    return pool;
+  }
+
+  createCluster(project: string, location: string, body: any, fault: FaultDecision) {
+    if (!body?.name) throw new GkeError('INVALID_ARGUMENT', 'Cluster.name must be set.');
+    const id = key(project, location, body.name);
+    if (this.state.clusters[id]) throw new GkeError('ALREADY_EXISTS', `Already exists: projects/${project}/locations/${location}/clusters/${body.name}.`);
+    this.checkProjectQuota(project);
+    const selfLink = `https://container.googleapis.com/v1/projects/${project}/${isZone(location) ? 'zones' : 'locations'}/${location}/clusters/${body.name}`;
+    const version = body.initialClusterVersion || SERVER_CONFIG.defaultClusterVersion;
+    const pools = (body.nodePools ?? []).map((p: any) => this.newNodePool(selfLink, location, p, version, 'PROVISIONING'));
+    const cluster = {
+      ...body,
+      nodePools: pools,
+      location,
+      zone: location,
+      locations: isZone(location) ? [location] : [`${location}-a`, `${location}-b`, `${location}-c`],
+      selfLink,
+      id: `${this.state.nextOperation.toString(16).padStart(8, '0')}${body.name.length.toString(16)}`,
+      status: 'PROVISIONING',
+      currentMasterVersion: version,
+      currentNodeVersion: version,
+      initialClusterVersion: version,
+      createTime: this.deps.clock.now().toISOString(),
+      endpoint: '',
+      masterAuth: { clusterCaCertificate: '' },
+      network: body.network || 'default',
+      subnetwork: body.subnetwork || 'default',
+    };
+    this.state.clusters[id] = cluster;
+    return this.startOperation(project, location, 'CREATE_CLUSTER', selfLink, body.name, this.durations.clusterCreate, fault, async (failed) => {
+      if (failed) {
+        cluster.status = 'ERROR';
+        cluster.statusMessage = failed.message;
+        return;
+      }
+      const plane = await this.deps.controlPlanes.start({ project, location, name: body.name, region: regionOf(location) });
+      cluster.endpoint = plane.endpoint;
+      cluster.masterAuth = { clusterCaCertificate: plane.caCertBase64 };
+      cluster.status = 'RUNNING';
+      for (const pool of cluster.nodePools) pool.status = 'RUNNING';
+    });
+  }
+
+  deleteCluster(project: string, location: string, name: string, fault: FaultDecision) {
+    const cluster = this.getCluster(project, location, name);
+    this.checkClusterIdle(project, location, name);
+    this.checkProjectQuota(project);
+    cluster.status = 'STOPPING';
+    return this.startOperation(project, location, 'DELETE_CLUSTER', cluster.selfLink, name, this.durations.clusterDelete, fault, async (failed) => {
+      if (failed) {
+        cluster.status = 'ERROR';
+        return;
+      }
+      await this.deps.controlPlanes.stop({ project, location, name });
+      delete this.state.clusters[key(project, location, name)];
+    });
+  }
+
+  createNodePool(project: string, location: string, clusterName: string, body: any, fault: FaultDecision) {
+    const cluster = this.getCluster(project, location, clusterName);
+    if (!body?.name) throw new GkeError('INVALID_ARGUMENT', 'NodePool.name must be set.');
+    if (cluster.nodePools.some((p: any) => p.name === body.name)) {
+      throw new GkeError('ALREADY_EXISTS', `Already exists: projects/${project}/locations/${location}/clusters/${clusterName}/nodePools/${body.name}.`);
+    }
+    if (cluster.status !== 'RUNNING') {
+      throw new GkeError('FAILED_PRECONDITION', `Cluster ${clusterName} is not running (status ${cluster.status}); try again later.`);
+    }
+    this.checkClusterIdle(project, location, clusterName);
+    this.checkProjectQuota(project);
+    const pool = this.newNodePool(cluster.selfLink, location, body, cluster.currentNodeVersion, 'PROVISIONING');
+    cluster.nodePools.push(pool);
+    return this.startOperation(project, location, 'CREATE_NODE_POOL', pool.selfLink, clusterName, this.durations.nodePoolCreate, fault, async (failed) => {
+      if (failed) {
+        pool.status = 'ERROR';
+        pool.statusMessage = failed.message;
+        return;
+      }
+      pool.status = 'RUNNING';
+    });
+  }
+
+  deleteNodePool(project: string, location: string, clusterName: string, name: string, fault: FaultDecision) {
+    const cluster = this.getCluster(project, location, clusterName);
+    const pool = this.getNodePool(project, location, clusterName, name);
+    this.checkClusterIdle(project, location, clusterName);
+    this.checkProjectQuota(project);
+    pool.status = 'STOPPING';
+    return this.startOperation(project, location, 'DELETE_NODE_POOL', pool.selfLink, clusterName, this.durations.nodePoolDelete, fault, async (failed) => {
+      if (failed) {
+        pool.status = 'ERROR';
+        return;
+      }
+      cluster.nodePools = cluster.nodePools.filter((p: any) => p !== pool);
+    });
+  }
+
+  /** SetNodePoolAutoscaling, SetNodePoolSize and UpdateNodePool: a change applied when the operation ends. */
+  updateNodePool(project: string, location: string, clusterName: string, name: string, change: (pool: any) => void, fault: FaultDecision, type = 'UPDATE_CLUSTER') {
+    const pool = this.getNodePool(project, location, clusterName, name);
+    this.checkClusterIdle(project, location, clusterName);
+    this.checkProjectQuota(project);
+    pool.status = 'RECONCILING';
+    return this.startOperation(project, location, type, pool.selfLink, clusterName, this.durations.nodePoolUpdate, fault, async (failed) => {
+      pool.status = 'RUNNING';
+      if (!failed) change(pool);
+    });
+  }
+
+  getOperation(project: string, location: string, name: string) {
+    const op = this.state.operations[`${project}/${location}/${name}`];
+    if (!op) throw new GkeError('NOT_FOUND', `Not found: projects/${project}/locations/${location}/operations/${name}.`);
+    return op.public;
+  }
+
+  listOperations(project: string, location: string) {
+    return Object.entries(this.state.operations)
+      .filter(([k]) => k.startsWith(`${project}/`) && (location === '-' || k.startsWith(`${project}/${location}/`)))
+      .map(([, op]) => op.public);
+  }
+
+  private newNodePool(clusterLink: string, location: string, body: any, version: string, status: string) {
+    return {
+      ...body,
+      config: { diskSizeGb: 100, diskType: 'pd-balanced', imageType: 'COS_CONTAINERD', ...body.config },
+      locations: body.locations ?? (isZone(location) ? [location] : undefined),
+      selfLink: `${clusterLink}/nodePools/${body.name}`,
+      version,
+      status,
+      initialNodeCount: body.initialNodeCount ?? 3,
+    };
+  }
+
+  private runningOperations(project: string, cluster?: string) {
+    return Object.values(this.state.operations).filter(
+      (op: any) => op.project === project && op.public.status !== 'DONE' && (cluster === undefined || op.cluster === cluster),
+    );
+  }
+
+  /** GKE runs one mutating operation per cluster; a second fails with FAILED_PRECONDITION. */
+  private checkClusterIdle(project: string, location: string, cluster: string) {
+    const running = this.runningOperations(project, `${location}/${cluster}`)[0] as any;
+    if (running) {
+      throw new GkeError(
+        'FAILED_PRECONDITION',
+        `Cluster is running incompatible operation ${running.public.name}. Please wait and try again.`,
+      );
+    }
+  }
+
+  private checkProjectQuota(project: string) {
+    if (this.runningOperations(project).length >= this.maxOps) {
+      throw new GkeError('RESOURCE_EXHAUSTED', `Too many operations in progress in project ${project}; the limit is ${this.maxOps}.`);
+    }
+  }
+
+  private startOperation(
+    project: string,
+    location: string,
+    operationType: string,
+    targetLink: string,
+    cluster: string,
+    seconds: number,
+    fault: FaultDecision,
+    finish: (failed?: { code: string; message: string }) => Promise<void>,
+  ) {
+    const name = `operation-${Date.now()}-${(this.state.nextOperation++).toString(16).padStart(8, '0')}`;
+    const op = {
+      project,
+      cluster: `${location}/${cluster}`,
+      public: {
+        name,
+        zone: location,
+        location,
+        operationType,
+        status: 'RUNNING',
+        selfLink: `https://container.googleapis.com/v1/projects/${project}/locations/${location}/operations/${name}`,
+        targetLink,
+        startTime: this.deps.clock.now().toISOString(),
+      } as Record<string, any>,
+    };
+    this.state.operations[`${project}/${location}/${name}`] = op;
+    this.deps.onChange?.();
+    setTimeout(async () => {
+      const failed = fault.operationError;
+      try {
+        await finish(failed);
+      } catch (error) {
+        op.public.error = { code: 13, message: String(error) };
+      }
+      if (failed) {
+        op.public.statusMessage = `${failed.code}: ${failed.message}`;
+        op.public.error = { code: 9, message: `${failed.code}: ${failed.message}` };
+      }
+      op.public.status = 'DONE';
+      op.public.endTime = this.deps.clock.now().toISOString();
+      this.deps.onChange?.();
+    }, this.deps.clock.wallMs(seconds)).unref();
+    return op.public;
+  }
+}
