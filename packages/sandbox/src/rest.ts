@@ -28,6 +28,14 @@ const STATUS_NAMES: Record<number, string> = {
   503: 'UNAVAILABLE',
 };
 
+/** A response a handler shapes itself (status and JSON body), e.g. the Prometheus API's own error shape. */
+export class RawResponse {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
+
 export interface RestRequest {
   method: string;
   params: Record<string, string>;
@@ -53,7 +61,11 @@ interface Compiled extends Route {
 function compile(route: Route): Compiled {
   const source = route.path
     .split(/(\{[a-zA-Z]+\})/)
-    .map((part) => (/^\{[a-zA-Z]+\}$/.test(part) ? `(?<${part.slice(1, -1)}>[^/:]+)` : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')))
+    .map((part) =>
+      /^\{[a-zA-Z]+\}$/.test(part)
+        ? `(?<${part.slice(1, -1)}>[^/:]+)`
+        : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'),
+    )
     .join('');
   return { ...route, pattern: new RegExp(`^${source}/?$`) };
 }
@@ -74,7 +86,12 @@ export interface RestDeps {
  * One Google REST API on 127.0.0.1: routes, Google-style errors, and the fault plan applied to
  * every call (latency, injected errors, lost responses).
  */
-export async function startRestServer(api: ApiName, routes: Route[], deps: RestDeps, port = 0): Promise<RestServer> {
+export async function startRestServer(
+  api: ApiName,
+  routes: Route[],
+  deps: RestDeps,
+  port = 0,
+): Promise<RestServer> {
   const compiled = routes.map(compile);
   const server = createServer((req, res) => {
     handle(api, compiled, deps, req, res).catch((error) => sendError(res, new ApiError(500, String(error))));
@@ -90,7 +107,13 @@ export async function startRestServer(api: ApiName, routes: Route[], deps: RestD
   };
 }
 
-async function handle(api: ApiName, routes: Compiled[], deps: RestDeps, req: IncomingMessage, res: ServerResponse) {
+async function handle(
+  api: ApiName,
+  routes: Compiled[],
+  deps: RestDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
   const url = new URL(req.url ?? '/', 'http://sandbox');
   const path = decodeURIComponent(url.pathname);
   let match: { route: Compiled; params: Record<string, string> } | undefined;
@@ -105,11 +128,15 @@ async function handle(api: ApiName, routes: Compiled[], deps: RestDeps, req: Inc
   }
   const body = await readBody(req);
   if (!match) {
-    return sendError(res, new ApiError(pathMatched ? 405 : 404, `${req.method} ${path} is not served by the ${api} sandbox`));
+    return sendError(
+      res,
+      new ApiError(pathMatched ? 405 : 404, `${req.method} ${path} is not served by the ${api} sandbox`),
+    );
   }
   const decision = deps.faults.decide(api, match.route.name);
   if (decision.latencySeconds) await deps.clock.sleep(decision.latencySeconds);
-  if (decision.error) return sendError(res, new ApiError(decision.error.status, decision.error.message, decision.error.reason));
+  if (decision.error)
+    return sendError(res, new ApiError(decision.error.status, decision.error.message, decision.error.reason));
   try {
     const result = await match.route.handler({
       method: req.method!,
@@ -119,10 +146,18 @@ async function handle(api: ApiName, routes: Compiled[], deps: RestDeps, req: Inc
       fault: decision,
     });
     if (decision.lostResponse) {
-      return sendError(res, new ApiError(503, 'The response was lost (injected); the request may have been applied.', 'backendError'));
+      return sendError(
+        res,
+        new ApiError(
+          503,
+          'The response was lost (injected); the request may have been applied.',
+          'backendError',
+        ),
+      );
     }
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(result ?? {}));
+    const raw = result instanceof RawResponse ? result : new RawResponse(200, result ?? {});
+    res.writeHead(raw.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(raw.body));
   } catch (error) {
     if (error instanceof ApiError) return sendError(res, error);
     throw error;
@@ -134,6 +169,9 @@ async function readBody(req: IncomingMessage): Promise<any> {
   for await (const chunk of req) chunks.push(chunk as Buffer);
   if (chunks.length === 0) return undefined;
   const text = Buffer.concat(chunks).toString('utf8');
+  if (req.headers['content-type']?.startsWith('application/x-www-form-urlencoded')) {
+    return Object.fromEntries(new URLSearchParams(text));
+  }
   try {
     return JSON.parse(text);
   } catch {
@@ -147,7 +185,12 @@ function sendError(res: ServerResponse, error: ApiError) {
   res.writeHead(error.code, { 'content-type': 'application/json' });
   res.end(
     JSON.stringify({
-      error: { code: error.code, message: error.message, status, errors: [{ message: error.message, domain: 'global', reason: error.reason }] },
+      error: {
+        code: error.code,
+        message: error.message,
+        status,
+        errors: [{ message: error.message, domain: 'global', reason: error.reason }],
+      },
     }),
   );
 }

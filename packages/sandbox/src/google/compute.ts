@@ -1,0 +1,290 @@
+/**
+ * Compute Engine v1 (compute.googleapis.com/compute/v1), the part Spillway touches: networks,
+ * subnetworks (proxy-only ones above all) and region operations.
+ *
+ *   GET    /compute/v1/projects/P/global/networks[/N]
+ *   POST   /compute/v1/projects/P/regions/R/subnetworks            → compute#operation (insert)
+ *   GET    /compute/v1/projects/P/regions/R/subnetworks[/S]        (?filter=purpose = "GLOBAL_MANAGED_PROXY")
+ *   DELETE /compute/v1/projects/P/regions/R/subnetworks/S          → compute#operation (delete)
+ *   GET    /compute/v1/projects/P/aggregated/subnetworks           (what `gcloud compute networks subnets list` calls)
+ *   GET    /compute/v1/projects/P/regions/R/operations/OP
+ *   POST   /compute/v1/projects/P/regions/R/operations/OP/wait     (returns when DONE or after 2 simulated minutes)
+ *
+ * Every project has the auto-mode network `default` with one subnet per region (10.128.0.0/9).
+ * Links are written as the real API writes them (https://www.googleapis.com/compute/v1/…).
+ * Operations settle lazily (see gkehub.ts). Fault-plan method names: networks.get|list,
+ * subnetworks.insert|get|list|delete|aggregatedList, regionOperations.get|wait.
+ */
+import type { FaultDecision } from '../faults.js';
+import { ApiError, type RestRequest } from '../rest.js';
+import {
+  copy,
+  doneAt,
+  iso,
+  numericId,
+  operationId,
+  tappedRoutes,
+  type ApiDeps,
+  type GoogleApi,
+} from './common.js';
+import { LINK, checkSubnet } from './compute-subnets.js';
+import {
+  computeProject,
+  createComputeState,
+  existing,
+  findSubnet,
+  networkOf,
+  networkView,
+  settleCompute,
+  subnetResource,
+  type ComputeProject,
+  type ComputeState,
+  type StoredSubnet,
+} from './compute-state.js';
+import { matches, parseFilter } from './filter.js';
+
+export {
+  addSubnetwork,
+  computeProject,
+  createComputeState,
+  settleCompute,
+  type ComputeOperation,
+  type ComputeProject,
+  type ComputeState,
+  type SeedSubnet,
+} from './compute-state.js';
+
+export interface ComputeOptions {
+  state?: ComputeState;
+  /** Regions of the default network; default: the regions of AUTO_RANGES. */
+  regions?: string[];
+  /** Simulated seconds a subnet insert or delete takes (default 10). */
+  durations?: { subnetwork?: number };
+}
+
+const USER = 'sandbox@spillway.invalid';
+const WAIT_SECONDS = 120;
+
+export function computeApi(deps: ApiDeps, options: ComputeOptions = {}): GoogleApi<ComputeState> {
+  const state = options.state ?? createComputeState(options.regions);
+  const seconds = options.durations?.subnetwork ?? 10;
+  const now = () => deps.clock.now().getTime();
+  const settled =
+    <T>(fn: (req: RestRequest, decision: FaultDecision, p: ComputeProject) => T) =>
+    (req: RestRequest, decision: FaultDecision) => {
+      const p = computeProject(state, req.params.project!);
+      settleCompute(state, now());
+      return fn(req, decision, p);
+    };
+  const visible = (s: StoredSubnet) => s.phase !== 'creating';
+  const filterOf = (req: RestRequest) => parseFilter(req.query.get('filter') ?? '');
+
+  function start(
+    project: string,
+    region: string,
+    name: string,
+    type: 'insert' | 'delete',
+    decision: FaultDecision,
+    targetId: string,
+  ) {
+    const p = computeProject(state, project);
+    const begun = now();
+    const opName = operationId(begun);
+    p.operations[`${region}/${opName}`] = {
+      operation: {
+        kind: 'compute#operation',
+        id: numericId(),
+        name: opName,
+        operationType: type,
+        targetLink: `${LINK}projects/${project}/regions/${region}/subnetworks/${name}`,
+        targetId,
+        status: 'PENDING',
+        user: USER,
+        progress: 0,
+        insertTime: iso(begun),
+        startTime: iso(begun),
+        selfLink: `${LINK}projects/${project}/regions/${region}/operations/${opName}`,
+        region: `${LINK}projects/${project}/regions/${region}`,
+      },
+      doneAt: doneAt(deps.clock, seconds),
+      subnet: `${region}/${name}`,
+      ...(decision.operationError ? { failure: decision.operationError } : {}),
+    };
+    return copy(p.operations[`${region}/${opName}`]!.operation);
+  }
+
+  function findOperation(p: ComputeProject, params: Record<string, string>) {
+    const pending = p.operations[`${params.region}/${params.operation}`];
+    if (!pending)
+      throw new ApiError(
+        404,
+        `The resource 'projects/${params.project}/regions/${params.region}/operations/${params.operation}' was not found`,
+        'notFound',
+      );
+    return pending;
+  }
+
+  const base = '/compute/v1/projects/{project}';
+  const { routes, deps: restDeps } = tappedRoutes(deps, [
+    {
+      method: 'GET',
+      path: `${base}/global/networks`,
+      name: 'networks.list',
+      handler: settled((req, _d, p) => ({
+        kind: 'compute#networkList',
+        id: `projects/${req.params.project}/global/networks`,
+        items: Object.values(p.networks)
+          .map((n) => networkView(n, p))
+          .filter((n) => matches(filterOf(req), n)),
+        selfLink: `${LINK}projects/${req.params.project}/global/networks`,
+      })),
+    },
+    {
+      method: 'GET',
+      path: `${base}/global/networks/{network}`,
+      name: 'networks.get',
+      handler: settled((req, _d, p) =>
+        networkView(networkOf(state, req.params.project!, req.params.network), p),
+      ),
+    },
+    {
+      method: 'POST',
+      path: `${base}/regions/{region}/subnetworks`,
+      name: 'subnetworks.insert',
+      handler: settled((req, decision, p) => {
+        const { project, region } = req.params as { project: string; region: string };
+        if (p.subnetworks[`${region}/${req.body?.name}`]) {
+          throw new ApiError(
+            409,
+            `The resource 'projects/${project}/regions/${region}/subnetworks/${req.body.name}' already exists`,
+            'alreadyExists',
+          );
+        }
+        const network = networkOf(state, project, req.body?.network);
+        const input = checkSubnet(req.body, {
+          region,
+          network: network.selfLink,
+          autoMode: network.autoCreateSubnetworks,
+          existing: existing(p),
+        });
+        const resource = subnetResource(
+          project,
+          region,
+          input.name,
+          { ...req.body, ...input },
+          network.selfLink,
+          now(),
+        );
+        p.subnetworks[`${region}/${input.name}`] = { resource, phase: 'creating' };
+        return start(project, region, input.name, 'insert', decision, resource.id);
+      }),
+    },
+    {
+      method: 'GET',
+      path: `${base}/regions/{region}/subnetworks`,
+      name: 'subnetworks.list',
+      handler: settled((req, _d, p) => {
+        const { project, region } = req.params as { project: string; region: string };
+        const filter = filterOf(req);
+        const items = Object.entries(p.subnetworks)
+          .filter(([key, s]) => key.startsWith(`${region}/`) && visible(s) && matches(filter, s.resource))
+          .map(([, s]) => copy(s.resource));
+        const list = {
+          kind: 'compute#subnetworkList',
+          id: `projects/${project}/regions/${region}/subnetworks`,
+          selfLink: `${LINK}projects/${project}/regions/${region}/subnetworks`,
+        };
+        return items.length ? { ...list, items } : list;
+      }),
+    },
+    {
+      method: 'GET',
+      path: `${base}/aggregated/subnetworks`,
+      name: 'subnetworks.aggregatedList',
+      handler: settled((req, _d, p) => {
+        const filter = filterOf(req);
+        const regions = new Set([
+          ...state.regions,
+          ...Object.keys(p.subnetworks).map((k) => k.split('/')[0]!),
+        ]);
+        const items: Record<string, unknown> = {};
+        for (const region of [...regions].sort()) {
+          const subnetworks = Object.entries(p.subnetworks)
+            .filter(([key, s]) => key.startsWith(`${region}/`) && visible(s) && matches(filter, s.resource))
+            .map(([, s]) => copy(s.resource));
+          const scope = `regions/${region}`;
+          items[scope] = subnetworks.length
+            ? { subnetworks }
+            : {
+                warning: {
+                  code: 'NO_RESULTS_ON_PAGE',
+                  message: `There are no results for scope '${scope}' on this page.`,
+                  data: [{ key: 'scope', value: scope }],
+                },
+              };
+        }
+        const project = req.params.project;
+        return {
+          kind: 'compute#subnetworkAggregatedList',
+          id: `projects/${project}/aggregated/subnetworks`,
+          items,
+          selfLink: `${LINK}projects/${project}/aggregated/subnetworks`,
+        };
+      }),
+    },
+    {
+      method: 'GET',
+      path: `${base}/regions/{region}/subnetworks/{subnetwork}`,
+      name: 'subnetworks.get',
+      handler: settled((req, _d, p) => copy(findSubnet(p, req.params, visible).resource)),
+    },
+    {
+      method: 'DELETE',
+      path: `${base}/regions/{region}/subnetworks/{subnetwork}`,
+      name: 'subnetworks.delete',
+      handler: settled((req, decision, p) => {
+        const { project, region, subnetwork } = req.params as {
+          project: string;
+          region: string;
+          subnetwork: string;
+        };
+        const stored = findSubnet(p, req.params, () => true);
+        const link = stored.resource.selfLink;
+        if (stored.phase !== 'ready')
+          throw new ApiError(400, `The resource '${link}' is not ready`, 'resourceNotReady');
+        const network = Object.values(p.networks).find((n) => n.selfLink === stored.resource.network);
+        if (network?.autoCreateSubnetworks && subnetwork === network.name) {
+          throw new ApiError(
+            400,
+            `Cannot delete auto subnetwork '${link}' from an auto subnet mode network.`,
+            'invalid',
+          );
+        }
+        stored.phase = 'deleting';
+        return start(project, region, subnetwork, 'delete', decision, stored.resource.id);
+      }),
+    },
+    {
+      method: 'GET',
+      path: `${base}/regions/{region}/operations/{operation}`,
+      name: 'regionOperations.get',
+      handler: settled((req, _d, p) => copy(findOperation(p, req.params).operation)),
+    },
+    {
+      method: 'POST',
+      path: `${base}/regions/{region}/operations/{operation}/wait`,
+      name: 'regionOperations.wait',
+      handler: settled(async (req, _d, p) => {
+        const deadline = now() + deps.clock.wallMs(WAIT_SECONDS);
+        for (;;) {
+          settleCompute(state, now());
+          const pending = findOperation(p, req.params);
+          const until = Math.min(pending.doneAt, deadline);
+          if (pending.operation.status === 'DONE' || now() >= until) return copy(pending.operation);
+          await new Promise((resolve) => setTimeout(resolve, Math.max(1, until - now())));
+        }
+      }),
+    },
+  ]);
+  return { api: 'compute', routes, state, deps: restDeps };
+}
