@@ -4,13 +4,7 @@
  * from a seeded generator so a failing test can be replayed.
  */
 export type ApiName =
-  | 'container'
-  | 'gkehub'
-  | 'compute'
-  | 'cloudresourcemanager'
-  | 'serviceusage'
-  | 'monitoring'
-  | 'kubernetes';
+  'container' | 'gkehub' | 'compute' | 'cloudresourcemanager' | 'serviceusage' | 'monitoring' | 'kubernetes';
 
 export interface FaultRule {
   /** Which API; omitted or '*' for all. */
@@ -46,7 +40,10 @@ export interface FaultDecision {
 }
 
 const REASONS: Record<number, { reason: string; message: string }> = {
-  409: { reason: 'operationInProgress', message: 'Another operation is in progress on this resource (injected).' },
+  409: {
+    reason: 'operationInProgress',
+    message: 'Another operation is in progress on this resource (injected).',
+  },
   429: { reason: 'rateLimitExceeded', message: 'Quota exceeded: too many requests (injected).' },
   500: { reason: 'backendError', message: 'Internal error (injected).' },
   503: { reason: 'backendError', message: 'The service is currently unavailable (injected).' },
@@ -100,7 +97,10 @@ export class Faults {
       }
       if (!decision.error && rule.errorRate && this.random() < rule.errorRate) {
         const status = rule.status ?? 503;
-        decision.error = { status, ...(REASONS[status] ?? { reason: 'injected', message: `Injected error ${status}.` }) };
+        decision.error = {
+          status,
+          ...(REASONS[status] ?? { reason: 'injected', message: `Injected error ${status}.` }),
+        };
         this.log.push({ api, method, fault: `error ${status}` });
         fired = true;
       } else if (!decision.lostResponse && rule.lostResponseRate && this.random() < rule.lostResponseRate) {

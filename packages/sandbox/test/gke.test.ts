@@ -23,7 +23,13 @@ beforeAll(async () => {
   gke = await startGke({
     clock: new Clock(1), // one simulated second is 1 ms
     faults,
-    durations: { clusterCreate: 60, nodePoolCreate: 30, nodePoolUpdate: 10, clusterDelete: 20, nodePoolDelete: 10 },
+    durations: {
+      clusterCreate: 60,
+      nodePoolCreate: 30,
+      nodePoolUpdate: 10,
+      clusterDelete: 20,
+      nodePoolDelete: 10,
+    },
     maxConcurrentOperations: 3,
     controlPlanes: {
       start: async (c) => {
@@ -34,7 +40,11 @@ beforeAll(async () => {
     },
   });
   const [host, port] = gke.grpcHost.split(':');
-  client = new v1.ClusterManagerClient({ apiEndpoint: host, port: Number(port), sslCreds: grpc.credentials.createInsecure() });
+  client = new v1.ClusterManagerClient({
+    apiEndpoint: host,
+    port: Number(port),
+    sslCreds: grpc.credentials.createInsecure(),
+  });
 });
 
 afterAll(async () => {
@@ -76,19 +86,33 @@ describe('ClusterManager over gRPC, with @google-cloud/container', () => {
     expect(cluster.masterAuth?.clusterCaCertificate).toBe(Buffer.from('CA').toString('base64'));
     expect(cluster.networkConfig?.gatewayApiConfig?.channel).toBe('CHANNEL_STANDARD');
     expect(cluster.resourceLabels).toEqual({ 'managed-by': 'spillway' });
-    expect(started).toContainEqual({ project: PROJECT, location: ZONE, name: 'gke-west', region: 'europe-west3' });
+    expect(started).toContainEqual({
+      project: PROJECT,
+      location: ZONE,
+      name: 'gke-west',
+      region: 'europe-west3',
+    });
   });
 
   it('refuses a duplicate with ALREADY_EXISTS', async () => {
-    await expect(client.createCluster({ parent, cluster: clusterBody('gke-west') })).rejects.toMatchObject({ code: grpc.status.ALREADY_EXISTS });
+    await expect(client.createCluster({ parent, cluster: clusterBody('gke-west') })).rejects.toMatchObject({
+      code: grpc.status.ALREADY_EXISTS,
+    });
   });
 
   it('runs one mutating operation per cluster: a second gets FAILED_PRECONDITION', async () => {
-    const pool = { name: 'h100', initialNodeCount: 1, autoscaling: { enabled: true, minNodeCount: 1, maxNodeCount: 3 } };
+    const pool = {
+      name: 'h100',
+      initialNodeCount: 1,
+      autoscaling: { enabled: true, minNodeCount: 1, maxNodeCount: 3 },
+    };
     const [op] = await client.createNodePool({ parent: `${parent}/clusters/gke-west`, nodePool: pool });
     await expect(
       client.createNodePool({ parent: `${parent}/clusters/gke-west`, nodePool: { ...pool, name: 'other' } }),
-    ).rejects.toMatchObject({ code: grpc.status.FAILED_PRECONDITION, details: expect.stringContaining('incompatible operation') });
+    ).rejects.toMatchObject({
+      code: grpc.status.FAILED_PRECONDITION,
+      details: expect.stringContaining('incompatible operation'),
+    });
     await waitDone(`${parent}/operations/${op.name}`);
     const [created] = await client.getNodePool({ name: `${parent}/clusters/gke-west/nodePools/h100` });
     expect(created.status).toBe('RUNNING');
@@ -96,7 +120,10 @@ describe('ClusterManager over gRPC, with @google-cloud/container', () => {
 
   it('updates node pool autoscaling and size', async () => {
     const name = `${parent}/clusters/gke-west/nodePools/h100`;
-    const [op] = await client.setNodePoolAutoscaling({ name, autoscaling: { enabled: true, minNodeCount: 2, maxNodeCount: 9 } });
+    const [op] = await client.setNodePoolAutoscaling({
+      name,
+      autoscaling: { enabled: true, minNodeCount: 2, maxNodeCount: 9 },
+    });
     await waitDone(`${parent}/operations/${op.name}`);
     const [pool] = await client.getNodePool({ name });
     expect(pool.autoscaling).toMatchObject({ enabled: true, minNodeCount: 2, maxNodeCount: 9 });
@@ -104,7 +131,8 @@ describe('ClusterManager over gRPC, with @google-cloud/container', () => {
 
   it('caps concurrent operations per project with RESOURCE_EXHAUSTED', async () => {
     const ops = [];
-    for (const name of ['c1', 'c2', 'c3']) ops.push((await client.createCluster({ parent, cluster: clusterBody(name) }))[0]);
+    for (const name of ['c1', 'c2', 'c3'])
+      ops.push((await client.createCluster({ parent, cluster: clusterBody(name) }))[0]);
     await expect(client.createCluster({ parent, cluster: clusterBody('c4') })).rejects.toMatchObject({
       code: grpc.status.RESOURCE_EXHAUSTED,
     });
@@ -113,17 +141,25 @@ describe('ClusterManager over gRPC, with @google-cloud/container', () => {
 
   it('injects errors from the fault plan: a 503 the client retries, a 429 it surfaces', async () => {
     const before = faults.log.length;
-    faults.setPlan({ rules: [{ api: 'container', method: 'GetCluster', errorRate: 1, status: 503, times: 1 }] });
+    faults.setPlan({
+      rules: [{ api: 'container', method: 'GetCluster', errorRate: 1, status: 503, times: 1 }],
+    });
     const [cluster] = await client.getCluster({ name: `${parent}/clusters/gke-west` });
     expect(cluster.name).toBe('gke-west');
-    expect(faults.log.slice(before)).toEqual([{ api: 'container', method: 'GetCluster', fault: 'error 503' }]);
+    expect(faults.log.slice(before)).toEqual([
+      { api: 'container', method: 'GetCluster', fault: 'error 503' },
+    ]);
     faults.setPlan({ rules: [{ api: 'container', method: 'ListClusters', errorRate: 1, status: 429 }] });
-    await expect(client.listClusters({ parent })).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
+    await expect(client.listClusters({ parent })).rejects.toMatchObject({
+      code: grpc.status.RESOURCE_EXHAUSTED,
+    });
   });
 
   it('loses a response: the create fails for the client and lands on the server', async () => {
     faults.setPlan({ rules: [{ api: 'container', method: 'CreateCluster', lostResponseRate: 1, times: 1 }] });
-    await expect(client.createCluster({ parent, cluster: clusterBody('lost') })).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+    await expect(client.createCluster({ parent, cluster: clusterBody('lost') })).rejects.toMatchObject({
+      code: grpc.status.UNAVAILABLE,
+    });
     const [cluster] = await client.getCluster({ name: `${parent}/clusters/lost` });
     expect(cluster.status).toBe('PROVISIONING');
     const [{ operations }] = await client.listOperations({ parent });
@@ -132,8 +168,19 @@ describe('ClusterManager over gRPC, with @google-cloud/container', () => {
   });
 
   it('ends an operation in the error the plan names (GCE_STOCKOUT)', async () => {
-    faults.setPlan({ rules: [{ api: 'container', method: 'CreateNodePool', operationError: { code: 'GCE_STOCKOUT', message: 'no H100 in europe-west3-c' } }] });
-    const [op] = await client.createNodePool({ parent: `${parent}/clusters/gke-west`, nodePool: { name: 'stockout', initialNodeCount: 1 } });
+    faults.setPlan({
+      rules: [
+        {
+          api: 'container',
+          method: 'CreateNodePool',
+          operationError: { code: 'GCE_STOCKOUT', message: 'no H100 in europe-west3-c' },
+        },
+      ],
+    });
+    const [op] = await client.createNodePool({
+      parent: `${parent}/clusters/gke-west`,
+      nodePool: { name: 'stockout', initialNodeCount: 1 },
+    });
     const done = await waitDone(`${parent}/operations/${op.name}`);
     expect(done.statusMessage).toContain('GCE_STOCKOUT');
     expect(done.error?.message).toContain('GCE_STOCKOUT');
@@ -161,15 +208,31 @@ describe('ClusterManager over REST', () => {
   });
 
   const gcloud = '/usr/bin/gcloud';
-  (existsSync(gcloud) ? it : it.skip)(`serves gcloud container clusters list and describe${existsSync(gcloud) ? '' : ' (skipped: gcloud is not installed)'}`, async () => {
-    const config = mkdtempSync(join(tmpdir(), 'gcloud-'));
-    const env = { ...process.env, CLOUDSDK_CONFIG: config, CLOUDSDK_CORE_DISABLE_PROMPTS: '1' };
-    const run = (...args: string[]) => promisify(execFile)(gcloud, args, { env, timeout: 60_000 });
-    await run('config', 'set', 'auth/disable_credentials', 'True');
-    await run('config', 'set', 'api_endpoint_overrides/container', `http://${gke.restHost}/`);
-    const list = await run('container', 'clusters', 'list', `--project=${PROJECT}`, '--format=json');
-    expect(JSON.parse(list.stdout).map((c: { name: string }) => c.name)).toContain('gke-west');
-    const describe = await run('container', 'clusters', 'describe', 'gke-west', `--location=${ZONE}`, `--project=${PROJECT}`, '--format=json');
-    expect(JSON.parse(describe.stdout)).toMatchObject({ name: 'gke-west', status: 'RUNNING', endpoint: '127.0.0.1' });
-  }, 120_000);
+  (existsSync(gcloud) ? it : it.skip)(
+    `serves gcloud container clusters list and describe${existsSync(gcloud) ? '' : ' (skipped: gcloud is not installed)'}`,
+    async () => {
+      const config = mkdtempSync(join(tmpdir(), 'gcloud-'));
+      const env = { ...process.env, CLOUDSDK_CONFIG: config, CLOUDSDK_CORE_DISABLE_PROMPTS: '1' };
+      const run = (...args: string[]) => promisify(execFile)(gcloud, args, { env, timeout: 60_000 });
+      await run('config', 'set', 'auth/disable_credentials', 'True');
+      await run('config', 'set', 'api_endpoint_overrides/container', `http://${gke.restHost}/`);
+      const list = await run('container', 'clusters', 'list', `--project=${PROJECT}`, '--format=json');
+      expect(JSON.parse(list.stdout).map((c: { name: string }) => c.name)).toContain('gke-west');
+      const describe = await run(
+        'container',
+        'clusters',
+        'describe',
+        'gke-west',
+        `--location=${ZONE}`,
+        `--project=${PROJECT}`,
+        '--format=json',
+      );
+      expect(JSON.parse(describe.stdout)).toMatchObject({
+        name: 'gke-west',
+        status: 'RUNNING',
+        endpoint: '127.0.0.1',
+      });
+    },
+    120_000,
+  );
 });

@@ -23,7 +23,11 @@ const HTTP_TO_GRPC: Record<number, grpc.status> = {
 };
 
 /** ClusterManager over gRPC (plain text, as emulators are reached), the protocol @google-cloud/container speaks. */
-export async function startGrpcServer(methods: Record<string, Method>, deps: { faults: Faults; clock: Clock }, port = 0) {
+export async function startGrpcServer(
+  methods: Record<string, Method>,
+  deps: { faults: Faults; clock: Clock },
+  port = 0,
+) {
   const server = new grpc.Server();
   const service = loadClusterManager();
   const implementation: grpc.UntypedServiceImplementation = {};
@@ -43,7 +47,9 @@ export async function startGrpcServer(methods: Record<string, Method>, deps: { f
   }
   server.addService(service, implementation);
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) => (error ? reject(error) : resolve(p))),
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (error, p) =>
+      error ? reject(error) : resolve(p),
+    ),
   );
   return {
     host: `127.0.0.1:${bound}`,
@@ -56,16 +62,23 @@ async function handle(name: string, rpc: Method, request: unknown, deps: { fault
   const decision = deps.faults.decide('container', name);
   if (decision.latencySeconds) await deps.clock.sleep(decision.latencySeconds);
   if (decision.error) {
-    throw { code: HTTP_TO_GRPC[decision.error.status] ?? grpc.status.UNAVAILABLE, details: decision.error.message };
+    throw {
+      code: HTTP_TO_GRPC[decision.error.status] ?? grpc.status.UNAVAILABLE,
+      details: decision.error.message,
+    };
   }
   try {
     const result = await rpc(request, decision);
     if (decision.lostResponse) {
-      throw { code: grpc.status.UNAVAILABLE, details: 'The response was lost (injected); the request may have been applied.' };
+      throw {
+        code: grpc.status.UNAVAILABLE,
+        details: 'The response was lost (injected); the request may have been applied.',
+      };
     }
     return result;
   } catch (error) {
-    if (error instanceof GkeError) throw { code: CODES[error.status] ?? grpc.status.UNKNOWN, details: error.message };
+    if (error instanceof GkeError)
+      throw { code: CODES[error.status] ?? grpc.status.UNKNOWN, details: error.message };
     throw error;
   }
 }

@@ -45,7 +45,12 @@ export const DEFAULT_GKE_DURATIONS: GkeDurations = {
 
 /** What a cluster's Kubernetes control plane needs from the outside (the kube API servers). */
 export interface ControlPlanes {
-  start(cluster: { project: string; location: string; name: string; region: string }): Promise<{ endpoint: string; caCertBase64: string }>;
+  start(cluster: {
+    project: string;
+    location: string;
+    name: string;
+    region: string;
+  }): Promise<{ endpoint: string; caCertBase64: string }>;
   stop(cluster: { project: string; location: string; name: string }): Promise<void>;
 }
 
@@ -101,14 +106,21 @@ export class GkeModel {
 
   getCluster(project: string, location: string, name: string) {
     const cluster = this.state.clusters[key(project, location, name)];
-    if (!cluster) throw new GkeError('NOT_FOUND', `Not found: projects/${project}/locations/${location}/clusters/${name}.`);
+    if (!cluster)
+      throw new GkeError(
+        'NOT_FOUND',
+        `Not found: projects/${project}/locations/${location}/clusters/${name}.`,
+      );
     return cluster;
   }
 
   getNodePool(project: string, location: string, clusterName: string, name: string) {
     const pool = this.getCluster(project, location, clusterName).nodePools.find((p: any) => p.name === name);
     if (!pool) {
-      throw new GkeError('NOT_FOUND', `Not found: projects/${project}/locations/${location}/clusters/${clusterName}/nodePools/${name}.`);
+      throw new GkeError(
+        'NOT_FOUND',
+        `Not found: projects/${project}/locations/${location}/clusters/${clusterName}/nodePools/${name}.`,
+      );
     }
     return pool;
   }
@@ -116,11 +128,17 @@ export class GkeModel {
   createCluster(project: string, location: string, body: any, fault: FaultDecision) {
     if (!body?.name) throw new GkeError('INVALID_ARGUMENT', 'Cluster.name must be set.');
     const id = key(project, location, body.name);
-    if (this.state.clusters[id]) throw new GkeError('ALREADY_EXISTS', `Already exists: projects/${project}/locations/${location}/clusters/${body.name}.`);
+    if (this.state.clusters[id])
+      throw new GkeError(
+        'ALREADY_EXISTS',
+        `Already exists: projects/${project}/locations/${location}/clusters/${body.name}.`,
+      );
     this.checkProjectQuota(project);
     const selfLink = `https://container.googleapis.com/v1/projects/${project}/${isZone(location) ? 'zones' : 'locations'}/${location}/clusters/${body.name}`;
     const version = body.initialClusterVersion || SERVER_CONFIG.defaultClusterVersion;
-    const pools = (body.nodePools ?? []).map((p: any) => this.newNodePool(selfLink, location, p, version, 'PROVISIONING'));
+    const pools = (body.nodePools ?? []).map((p: any) =>
+      this.newNodePool(selfLink, location, p, version, 'PROVISIONING'),
+    );
     const cluster = {
       ...body,
       nodePools: pools,
@@ -140,18 +158,32 @@ export class GkeModel {
       subnetwork: body.subnetwork || 'default',
     };
     this.state.clusters[id] = cluster;
-    return this.startOperation(project, location, 'CREATE_CLUSTER', selfLink, body.name, this.durations.clusterCreate, fault, async (failed) => {
-      if (failed) {
-        cluster.status = 'ERROR';
-        cluster.statusMessage = failed.message;
-        return;
-      }
-      const plane = await this.deps.controlPlanes.start({ project, location, name: body.name, region: regionOf(location) });
-      cluster.endpoint = plane.endpoint;
-      cluster.masterAuth = { clusterCaCertificate: plane.caCertBase64 };
-      cluster.status = 'RUNNING';
-      for (const pool of cluster.nodePools) pool.status = 'RUNNING';
-    });
+    return this.startOperation(
+      project,
+      location,
+      'CREATE_CLUSTER',
+      selfLink,
+      body.name,
+      this.durations.clusterCreate,
+      fault,
+      async (failed) => {
+        if (failed) {
+          cluster.status = 'ERROR';
+          cluster.statusMessage = failed.message;
+          return;
+        }
+        const plane = await this.deps.controlPlanes.start({
+          project,
+          location,
+          name: body.name,
+          region: regionOf(location),
+        });
+        cluster.endpoint = plane.endpoint;
+        cluster.masterAuth = { clusterCaCertificate: plane.caCertBase64 };
+        cluster.status = 'RUNNING';
+        for (const pool of cluster.nodePools) pool.status = 'RUNNING';
+      },
+    );
   }
 
   deleteCluster(project: string, location: string, name: string, fault: FaultDecision) {
@@ -159,37 +191,67 @@ export class GkeModel {
     this.checkClusterIdle(project, location, name);
     this.checkProjectQuota(project);
     cluster.status = 'STOPPING';
-    return this.startOperation(project, location, 'DELETE_CLUSTER', cluster.selfLink, name, this.durations.clusterDelete, fault, async (failed) => {
-      if (failed) {
-        cluster.status = 'ERROR';
-        return;
-      }
-      await this.deps.controlPlanes.stop({ project, location, name });
-      delete this.state.clusters[key(project, location, name)];
-    });
+    return this.startOperation(
+      project,
+      location,
+      'DELETE_CLUSTER',
+      cluster.selfLink,
+      name,
+      this.durations.clusterDelete,
+      fault,
+      async (failed) => {
+        if (failed) {
+          cluster.status = 'ERROR';
+          return;
+        }
+        await this.deps.controlPlanes.stop({ project, location, name });
+        delete this.state.clusters[key(project, location, name)];
+      },
+    );
   }
 
   createNodePool(project: string, location: string, clusterName: string, body: any, fault: FaultDecision) {
     const cluster = this.getCluster(project, location, clusterName);
     if (!body?.name) throw new GkeError('INVALID_ARGUMENT', 'NodePool.name must be set.');
     if (cluster.nodePools.some((p: any) => p.name === body.name)) {
-      throw new GkeError('ALREADY_EXISTS', `Already exists: projects/${project}/locations/${location}/clusters/${clusterName}/nodePools/${body.name}.`);
+      throw new GkeError(
+        'ALREADY_EXISTS',
+        `Already exists: projects/${project}/locations/${location}/clusters/${clusterName}/nodePools/${body.name}.`,
+      );
     }
     if (cluster.status !== 'RUNNING') {
-      throw new GkeError('FAILED_PRECONDITION', `Cluster ${clusterName} is not running (status ${cluster.status}); try again later.`);
+      throw new GkeError(
+        'FAILED_PRECONDITION',
+        `Cluster ${clusterName} is not running (status ${cluster.status}); try again later.`,
+      );
     }
     this.checkClusterIdle(project, location, clusterName);
     this.checkProjectQuota(project);
-    const pool = this.newNodePool(cluster.selfLink, location, body, cluster.currentNodeVersion, 'PROVISIONING');
+    const pool = this.newNodePool(
+      cluster.selfLink,
+      location,
+      body,
+      cluster.currentNodeVersion,
+      'PROVISIONING',
+    );
     cluster.nodePools.push(pool);
-    return this.startOperation(project, location, 'CREATE_NODE_POOL', pool.selfLink, clusterName, this.durations.nodePoolCreate, fault, async (failed) => {
-      if (failed) {
-        pool.status = 'ERROR';
-        pool.statusMessage = failed.message;
-        return;
-      }
-      pool.status = 'RUNNING';
-    });
+    return this.startOperation(
+      project,
+      location,
+      'CREATE_NODE_POOL',
+      pool.selfLink,
+      clusterName,
+      this.durations.nodePoolCreate,
+      fault,
+      async (failed) => {
+        if (failed) {
+          pool.status = 'ERROR';
+          pool.statusMessage = failed.message;
+          return;
+        }
+        pool.status = 'RUNNING';
+      },
+    );
   }
 
   deleteNodePool(project: string, location: string, clusterName: string, name: string, fault: FaultDecision) {
@@ -198,36 +260,68 @@ export class GkeModel {
     this.checkClusterIdle(project, location, clusterName);
     this.checkProjectQuota(project);
     pool.status = 'STOPPING';
-    return this.startOperation(project, location, 'DELETE_NODE_POOL', pool.selfLink, clusterName, this.durations.nodePoolDelete, fault, async (failed) => {
-      if (failed) {
-        pool.status = 'ERROR';
-        return;
-      }
-      cluster.nodePools = cluster.nodePools.filter((p: any) => p !== pool);
-    });
+    return this.startOperation(
+      project,
+      location,
+      'DELETE_NODE_POOL',
+      pool.selfLink,
+      clusterName,
+      this.durations.nodePoolDelete,
+      fault,
+      async (failed) => {
+        if (failed) {
+          pool.status = 'ERROR';
+          return;
+        }
+        cluster.nodePools = cluster.nodePools.filter((p: any) => p !== pool);
+      },
+    );
   }
 
   /** SetNodePoolAutoscaling, SetNodePoolSize and UpdateNodePool: a change applied when the operation ends. */
-  updateNodePool(project: string, location: string, clusterName: string, name: string, change: (pool: any) => void, fault: FaultDecision, type = 'UPDATE_CLUSTER') {
+  updateNodePool(
+    project: string,
+    location: string,
+    clusterName: string,
+    name: string,
+    change: (pool: any) => void,
+    fault: FaultDecision,
+    type = 'UPDATE_CLUSTER',
+  ) {
     const pool = this.getNodePool(project, location, clusterName, name);
     this.checkClusterIdle(project, location, clusterName);
     this.checkProjectQuota(project);
     pool.status = 'RECONCILING';
-    return this.startOperation(project, location, type, pool.selfLink, clusterName, this.durations.nodePoolUpdate, fault, async (failed) => {
-      pool.status = 'RUNNING';
-      if (!failed) change(pool);
-    });
+    return this.startOperation(
+      project,
+      location,
+      type,
+      pool.selfLink,
+      clusterName,
+      this.durations.nodePoolUpdate,
+      fault,
+      async (failed) => {
+        pool.status = 'RUNNING';
+        if (!failed) change(pool);
+      },
+    );
   }
 
   getOperation(project: string, location: string, name: string) {
     const op = this.state.operations[`${project}/${location}/${name}`];
-    if (!op) throw new GkeError('NOT_FOUND', `Not found: projects/${project}/locations/${location}/operations/${name}.`);
+    if (!op)
+      throw new GkeError(
+        'NOT_FOUND',
+        `Not found: projects/${project}/locations/${location}/operations/${name}.`,
+      );
     return op.public;
   }
 
   listOperations(project: string, location: string) {
     return Object.entries(this.state.operations)
-      .filter(([k]) => k.startsWith(`${project}/`) && (location === '-' || k.startsWith(`${project}/${location}/`)))
+      .filter(
+        ([k]) => k.startsWith(`${project}/`) && (location === '-' || k.startsWith(`${project}/${location}/`)),
+      )
       .map(([, op]) => op.public);
   }
 
@@ -245,7 +339,10 @@ export class GkeModel {
 
   private runningOperations(project: string, cluster?: string) {
     return Object.values(this.state.operations).filter(
-      (op: any) => op.project === project && op.public.status !== 'DONE' && (cluster === undefined || op.cluster === cluster),
+      (op: any) =>
+        op.project === project &&
+        op.public.status !== 'DONE' &&
+        (cluster === undefined || op.cluster === cluster),
     );
   }
 
@@ -262,7 +359,10 @@ export class GkeModel {
 
   private checkProjectQuota(project: string) {
     if (this.runningOperations(project).length >= this.maxOps) {
-      throw new GkeError('RESOURCE_EXHAUSTED', `Too many operations in progress in project ${project}; the limit is ${this.maxOps}.`);
+      throw new GkeError(
+        'RESOURCE_EXHAUSTED',
+        `Too many operations in progress in project ${project}; the limit is ${this.maxOps}.`,
+      );
     }
   }
 

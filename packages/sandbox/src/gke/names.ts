@@ -12,11 +12,15 @@ export interface Target {
 export function parseTarget(req: any): Target {
   const path: string | undefined = req.name || req.parent;
   if (path) {
-    const m = /^projects\/([^/]+)\/(?:locations|zones)\/([^/]+)(?:\/clusters\/([^/]+)(?:\/nodePools\/([^/]+))?|\/operations\/([^/]+))?$/.exec(path);
+    const m =
+      /^projects\/([^/]+)\/(?:locations|zones)\/([^/]+)(?:\/clusters\/([^/]+)(?:\/nodePools\/([^/]+))?|\/operations\/([^/]+))?$/.exec(
+        path,
+      );
     if (!m) throw new GkeError('INVALID_ARGUMENT', `Malformed resource name ${JSON.stringify(path)}.`);
     return clean({ project: m[1]!, location: m[2]!, cluster: m[3], nodePool: m[4], operation: m[5] });
   }
-  if (!req.projectId || !req.zone) throw new GkeError('INVALID_ARGUMENT', 'Either name/parent or projectId and zone must be set.');
+  if (!req.projectId || !req.zone)
+    throw new GkeError('INVALID_ARGUMENT', 'Either name/parent or projectId and zone must be set.');
   return clean({
     project: req.projectId,
     location: req.zone,

@@ -41,7 +41,8 @@ export function clusterManagerRoutes(methods: Record<string, Method>): Route[] {
   };
   for (const scope of ['locations/{location}', 'zones/{location}']) {
     const base = `/v1/projects/{project}/${scope}`;
-    const add = (method: string, path: string, rpc: string) => routes.push({ method, path: base + path, name: rpc, handler: call(rpc) });
+    const add = (method: string, path: string, rpc: string) =>
+      routes.push({ method, path: base + path, name: rpc, handler: call(rpc) });
     add('GET', '/clusters', 'ListClusters');
     add('POST', '/clusters', 'CreateCluster');
     add('GET', '/clusters/{cluster}', 'GetCluster');
@@ -61,4 +62,3 @@ export function clusterManagerRoutes(methods: Record<string, Method>): Route[] {
   }
   return routes;
 }
-

@@ -48,17 +48,39 @@ export function clusterManagerMethods(model: GkeModel): Record<string, Method> {
     },
     SetNodePoolAutoscaling: (req, fault) => {
       const { t, cluster, nodePool } = pool(req);
-      return model.updateNodePool(t.project, t.location, cluster, nodePool, (p) => (p.autoscaling = req.autoscaling), fault);
+      return model.updateNodePool(
+        t.project,
+        t.location,
+        cluster,
+        nodePool,
+        (p) => (p.autoscaling = req.autoscaling),
+        fault,
+      );
     },
     SetNodePoolSize: (req, fault) => {
       const { t, cluster, nodePool } = pool(req);
       if (typeof req.nodeCount !== 'number') throw new GkeError('INVALID_ARGUMENT', 'nodeCount must be set.');
-      return model.updateNodePool(t.project, t.location, cluster, nodePool, (p) => (p.currentNodeCount = req.nodeCount), fault, 'SET_NODE_POOL_SIZE');
+      return model.updateNodePool(
+        t.project,
+        t.location,
+        cluster,
+        nodePool,
+        (p) => (p.currentNodeCount = req.nodeCount),
+        fault,
+        'SET_NODE_POOL_SIZE',
+      );
     },
     UpdateNodePool: (req, fault) => {
       const { t, cluster, nodePool } = pool(req);
       const { name: _n, projectId: _p, zone: _z, clusterId: _c, nodePoolId: _np, ...fields } = req;
-      return model.updateNodePool(t.project, t.location, cluster, nodePool, (p) => applyNodePoolUpdate(p, fields), fault);
+      return model.updateNodePool(
+        t.project,
+        t.location,
+        cluster,
+        nodePool,
+        (p) => applyNodePoolUpdate(p, fields),
+        fault,
+      );
     },
     GetOperation: (req) => {
       const t = parseTarget(req);
@@ -74,7 +96,15 @@ export function clusterManagerMethods(model: GkeModel): Record<string, Method> {
 
 /** UpdateNodePoolRequest carries the fields to change at the top level; the sandbox keeps the ones it models. */
 function applyNodePoolUpdate(pool: any, fields: Record<string, unknown>) {
-  const configFields = ['labels', 'resourceLabels', 'taints', 'workloadMetadataConfig', 'machineType', 'diskType', 'diskSizeGb'];
+  const configFields = [
+    'labels',
+    'resourceLabels',
+    'taints',
+    'workloadMetadataConfig',
+    'machineType',
+    'diskType',
+    'diskSizeGb',
+  ];
   for (const [field, value] of Object.entries(fields)) {
     if (value === undefined) continue;
     if (field === 'nodeVersion') pool.version = value;

@@ -1,0 +1,85 @@
+import { clusterRefs, type ControllerContext } from './context.js';
+import { reconcileAutoscalers } from './autoscaler.js';
+import { reconcileExports } from './fleet.js';
+import { Gateways } from './gateways.js';
+import { Workloads, type Replica } from './workloads.js';
+
+/**
+ * What makes the sandbox feel alive: a reconcile loop over every running cluster — workloads and
+ * their model servers, pool exports and imports, the gateways, the autoscalers — and the metrics
+ * Cloud Monitoring serves. One loop, run every simulated couple of seconds, so the order of events
+ * never matters.
+ */
+export interface Controllers {
+  workloads: Workloads;
+  gateways: Gateways;
+  /** Runs every controller once, now (tests call it to avoid waiting for a tick). */
+  reconcile(): Promise<void>;
+  clusterStarted(key: string): void;
+  clusterStopped(key: string): void;
+  close(): Promise<void>;
+}
+
+export function startControllers(ctx: ControllerContext): Controllers {
+  const workloads = new Workloads(ctx);
+  const gateways = new Gateways(ctx);
+  ctx.google.monitoring.setSource((metric, project) =>
+    workloads
+      .all()
+      .filter((r) => r.metric === metric && r.cluster.startsWith(`${project}/`))
+      .map((r) => sample(r)),
+  );
+  let running: Promise<void> | undefined;
+  let closed = false;
+  const reconcile = () => {
+    // One pass at a time; a caller arriving mid-pass waits for it and then for a fresh one.
+    const next = (running ?? Promise.resolve()).then(async () => {
+      for (const cluster of clusterRefs(ctx)) await workloads.reconcile(cluster);
+      reconcileExports(ctx);
+      for (const cluster of clusterRefs(ctx)) {
+        await gateways.reconcile(cluster);
+        reconcileAutoscalers(ctx, cluster, workloads);
+      }
+    });
+    running = next.catch(() => undefined);
+    return next;
+  };
+  const timer = setInterval(
+    () => {
+      if (!closed) reconcile().catch(() => undefined);
+    },
+    Math.max(20, ctx.clock.wallMs(2)),
+  );
+  timer.unref();
+  return {
+    workloads,
+    gateways,
+    reconcile,
+    clusterStarted: () => void reconcile().catch(() => undefined),
+    clusterStopped: (key) => {
+      void workloads.forget(key);
+      void gateways.forget(key);
+    },
+    close: async () => {
+      closed = true;
+      clearInterval(timer);
+      await running;
+      await Promise.all([gateways.close(), workloads.close()]);
+    },
+  };
+}
+
+function sample(r: Replica) {
+  const [project, location, cluster] = r.cluster.split('/');
+  return {
+    labels: {
+      __name__: r.metric,
+      project_id: project!,
+      location: location!,
+      cluster: cluster!,
+      namespace: r.namespace,
+      pod: r.pod,
+    },
+    value: r.server.utilization(),
+  };
+}

@@ -1,0 +1,204 @@
+import { startModelServer, type ModelServer } from '../dataplane/index.js';
+import type { KubeObject } from '../kube/index.js';
+import { containerOf, type ClusterRef, type ControllerContext } from './context.js';
+
+/**
+ * Deployments become ready as far as their cluster's node pools have room for their GPUs (the
+ * cluster autoscaler may grow a pool to its max); each ready replica of a vLLM server is a
+ * simulated model server on 127.0.0.1, with a Pod object that points at it.
+ */
+export const POD_PORT_ANNOTATION = 'sandbox.spillway.dev/port';
+
+export interface Replica {
+  cluster: string;
+  region: string;
+  namespace: string;
+  deployment: string;
+  pod: string;
+  /** The KV-cache gauge this replica's vLLM version exports. */
+  metric: 'vllm:kv_cache_usage_perc' | 'vllm:gpu_cache_usage_perc';
+  server: ModelServer;
+}
+
+export class Workloads {
+  /** `cluster/namespace/deployment` → started replicas, in order. */
+  private readonly replicas = new Map<string, Promise<ModelServer>[]>();
+  private readonly ready = new Map<string, Replica[]>();
+
+  constructor(private readonly ctx: ControllerContext) {}
+
+  /** Every running model server replica, for routing, metrics and the autoscaler. */
+  all(): Replica[] {
+    return [...this.ready.values()].flat();
+  }
+
+  of(cluster: string, namespace: string, deployment: string): Replica[] {
+    return this.ready.get(`${cluster}/${namespace}/${deployment}`) ?? [];
+  }
+
+  async reconcile(cluster: ClusterRef) {
+    const store = cluster.server.store;
+    const dark = this.ctx.faults.isDark(cluster.region);
+    for (const deployment of store.list('apps/v1', 'Deployment')) {
+      const key = `${cluster.key}/${deployment.metadata.namespace}/${deployment.metadata.name}`;
+      const wanted = deployment.spec?.replicas ?? 1;
+      const container = containerOf(deployment);
+      const gpus = Number(container.resources?.limits?.['nvidia.com/gpu'] ?? 0);
+      const fit = gpus > 0 ? Math.floor(this.gpuCapacity(cluster, deployment) / gpus) : wanted;
+      const ready = Math.min(wanted, fit);
+      if (isModelServer(container)) await this.scaleServers(cluster, deployment, key, ready, dark);
+      const status = {
+        observedGeneration: deployment.metadata.generation,
+        replicas: wanted,
+        updatedReplicas: ready,
+        readyReplicas: ready,
+        availableReplicas: ready,
+        conditions: [
+          {
+            type: 'Available',
+            status: ready > 0 || wanted === 0 ? 'True' : 'False',
+            reason: ready > 0 ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
+            message:
+              ready < wanted && gpus > 0
+                ? `${wanted - ready} replica(s) wait for ${gpus} nvidia.com/gpu each: the node pools are full`
+                : 'Deployment has minimum availability.',
+          },
+        ],
+      };
+      if (JSON.stringify(pick(deployment.status, status)) !== JSON.stringify(status)) {
+        store.patchStatus(
+          'apps/v1',
+          'Deployment',
+          deployment.metadata.namespace,
+          deployment.metadata.name,
+          status,
+        );
+      }
+    }
+  }
+
+  /** GPUs the cluster's running pools can offer a Deployment: nodes (up to the autoscaler's max) × GPUs per node. */
+  private gpuCapacity(cluster: ClusterRef, deployment: KubeObject): number {
+    let record: any;
+    try {
+      record = this.ctx.gke.getCluster(cluster.project, cluster.location, cluster.name);
+    } catch {
+      return 0;
+    }
+    const wantedType = deployment.spec?.template?.spec?.nodeSelector?.['cloud.google.com/gke-accelerator'];
+    return (record.nodePools ?? [])
+      .filter((p: any) => p.status === 'RUNNING')
+      .map((p: any) => {
+        const acc = p.config?.accelerators?.[0];
+        if (!acc || (wantedType && acc.acceleratorType !== wantedType)) return 0;
+        const nodes = p.autoscaling?.enabled
+          ? p.autoscaling.maxNodeCount
+          : (p.currentNodeCount ?? p.initialNodeCount ?? 0);
+        return Number(nodes) * Number(acc.acceleratorCount);
+      })
+      .reduce((a: number, b: number) => a + b, 0);
+  }
+
+  private async scaleServers(
+    cluster: ClusterRef,
+    deployment: KubeObject,
+    key: string,
+    ready: number,
+    dark: boolean,
+  ) {
+    const store = cluster.server.store;
+    const ns = deployment.metadata.namespace!;
+    const name = deployment.metadata.name;
+    const started = this.replicas.get(key) ?? [];
+    const container = containerOf(deployment);
+    while (started.length < ready) {
+      started.push(
+        startModelServer({
+          modelId: argAfter(container.args, '--model') ?? 'model',
+          loraAdapters: [],
+          kvCacheMetric: metricOf(container.image),
+          clock: this.ctx.clock,
+        }),
+      );
+    }
+    const removed = started.splice(ready);
+    this.replicas.set(key, started);
+    for (const [i, gone] of removed.entries()) {
+      (await gone).close();
+      const pod = `${name}-${started.length + i}`;
+      if (store.get('v1', 'Pod', ns, pod)) store.delete('v1', 'Pod', ns, pod);
+    }
+    const servers = await Promise.all(started);
+    const replicas: Replica[] = [];
+    for (const [i, server] of servers.entries()) {
+      server.setHealthy(!dark);
+      const pod = `${name}-${i}`;
+      replicas.push({
+        cluster: cluster.key,
+        region: cluster.region,
+        namespace: ns,
+        deployment: name,
+        pod,
+        metric: metricOf(container.image),
+        server,
+      });
+      if (!store.get('v1', 'Pod', ns, pod)) {
+        store.create({
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: pod,
+            namespace: ns,
+            labels: deployment.spec?.template?.metadata?.labels ?? {},
+            annotations: { [POD_PORT_ANNOTATION]: String(server.port) },
+          },
+          spec: { containers: [{ name: container.name ?? 'vllm', image: container.image }] },
+        });
+        store.patchStatus('v1', 'Pod', ns, pod, {
+          phase: 'Running',
+          podIP: '127.0.0.1',
+          conditions: [{ type: 'Ready', status: 'True' }],
+        });
+      }
+    }
+    this.ready.set(key, replicas);
+  }
+
+  async close() {
+    const all = [...this.replicas.values()].flat();
+    this.replicas.clear();
+    this.ready.clear();
+    await Promise.all(all.map(async (s) => (await s).close()));
+  }
+
+  async forget(clusterKey: string) {
+    for (const [key, servers] of this.replicas) {
+      if (!key.startsWith(`${clusterKey}/`)) continue;
+      this.replicas.delete(key);
+      this.ready.delete(key);
+      await Promise.all(servers.map(async (s) => (await s).close()));
+    }
+  }
+}
+
+const isModelServer = (container: any) =>
+  typeof container.image === 'string' && container.image.includes('vllm');
+
+function argAfter(args: unknown, flag: string): string | undefined {
+  if (!Array.isArray(args)) return undefined;
+  const i = args.indexOf(flag);
+  return i >= 0 ? String(args[i + 1]) : undefined;
+}
+
+/** vLLM renamed the KV-cache gauge in v0.10.2 (GKE-FACTS.md). */
+export function metricOf(image: string): 'vllm:kv_cache_usage_perc' | 'vllm:gpu_cache_usage_perc' {
+  const m = /:v?(\d+)\.(\d+)\.(\d+)/.exec(image ?? '');
+  if (!m) return 'vllm:kv_cache_usage_perc';
+  const [major, minor, patch] = m.slice(1).map(Number) as [number, number, number];
+  const newer = major > 0 || minor > 10 || (minor === 10 && patch >= 2);
+  return newer ? 'vllm:kv_cache_usage_perc' : 'vllm:gpu_cache_usage_perc';
+}
+
+function pick(source: any, like: Record<string, unknown>) {
+  return Object.fromEntries(Object.keys(like).map((k) => [k, source?.[k]]));
+}
