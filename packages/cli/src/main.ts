@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT, processIo, type Io } from './io.js';
 import { render, validate, type Output } from './commands.js';
+import type { SandboxUpOptions } from './sandbox-up.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -38,6 +39,38 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     code = await render(opts.file, opts.out, opts.output, io);
   });
 
+  program
+    .command('sandbox')
+    .description('the local stand-in for Google Cloud and Kubernetes')
+    .command('up')
+    .description('start the sandbox and print the environment that reaches it; runs until stopped')
+    .option(
+      '--state-dir <dir>',
+      'where the gcloud configuration, kubeconfig and state are kept while it runs',
+      '.spillway/sandbox',
+    )
+    .option(
+      '--faults <file>',
+      'a JSON fault plan: error rates, latency, operation errors, lost responses, dark regions',
+    )
+    .option(
+      '--time-scale <ms>',
+      'wall milliseconds per simulated second (10 makes a 7-minute cluster creation take 4 s)',
+      '10',
+    )
+    .option('--schemas <dir>', 'check Kubernetes objects against the upstream schemas in this folder')
+    .action(async (opts: { stateDir: string; faults?: string; timeScale: string; schemas?: string }) => {
+      const options: SandboxUpOptions = {
+        stateDir: opts.stateDir,
+        msPerSecond: opts.timeScale,
+        ...(opts.faults ? { faults: opts.faults } : {}),
+        ...(opts.schemas ? { schemas: opts.schemas } : {}),
+      };
+      // Loaded on demand: the sandbox brings gRPC and the Google clients, which validate does not need.
+      const { sandboxUp } = await import('./sandbox-up.js');
+      code = await sandboxUp(options, io, stopSignal());
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -48,6 +81,14 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     return EXIT.failed;
   }
   return code;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function stopSignal(): Promise<unknown> {
+  return new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
 }
 
 const invokedDirectly =
