@@ -22,6 +22,8 @@ export interface SandboxOptions {
   google?: Omit<GoogleApisOptions, 'clock' | 'faults'>;
   /** ../shared/upstream: Kubernetes objects are checked against its schemas where present. */
   upstreamDir?: string;
+  /** The simulated vLLM replicas: KV-cache capacity in concurrent sequences, simulated seconds per request. */
+  modelServers?: { capacity?: number; secondsPerRequest?: number };
   /** Where `gcloud/`, `kubeconfig` and `state.json` are kept while the sandbox runs. */
   stateDir?: string;
 }
@@ -81,7 +83,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
     },
   });
-  const controllers = startControllers({ clock, faults, gke: gke.model, google, kube });
+  const controllers = startControllers({
+    clock,
+    faults,
+    gke: gke.model,
+    google,
+    kube,
+    modelServers: options.modelServers,
+  });
   live.controllers = controllers;
 
   const env = { CONTAINER_EMULATOR_HOST: gke.grpcHost, ...google.env };

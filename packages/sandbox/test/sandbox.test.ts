@@ -11,7 +11,7 @@ import * as k8s from '@kubernetes/client-node';
 import { OAuth2Client } from 'google-auth-library';
 import { checkSpec, renderDesiredState, type KubeObjectResource } from '@spillway/shared';
 import { readFileSync } from 'node:fs';
-import { BACKEND_REGION_HEADER, SANDBOX_TOKEN, startSandbox, type Sandbox } from '../src/index.js';
+import { BACKEND_REGION_HEADER, runLoad, SANDBOX_TOKEN, startSandbox, type Sandbox } from '../src/index.js';
 
 /**
  * The golden path by hand against the sandbox, with the real clients only: the example's clusters
@@ -69,6 +69,9 @@ function kubeClient(cluster: { endpoint: string; caCertBase64: string }) {
 beforeAll(async () => {
   sandbox = await startSandbox({
     msPerSecond: 1,
+    // Small KV caches and slow requests (60 ms wall each, under the policy's 100 s timeout), so a few
+    // concurrent requests load a replica.
+    modelServers: { capacity: 4, secondsPerRequest: 60 },
     upstreamDir: existsSync(upstreamDir) ? upstreamDir : undefined,
   });
   const [host, port] = sandbox.env.CONTAINER_EMULATOR_HOST!.split(':');
@@ -240,16 +243,21 @@ describe('the sandbox with the example applied by hand', () => {
       'networking.gke.io/ephemeral-ipv4-address/us-east4',
     ]);
     for (const address of addresses) {
-      const response = await fetch(`http://${address.value}/v1/completions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-gateway-inference-objective': 'food-review' },
-        body: JSON.stringify({
-          model: 'meta-llama/Llama-3.1-8B-Instruct',
-          prompt: 'What is the best pizza in the world?',
-          max_tokens: 10,
-        }),
-      });
-      expect(response.status).toBe(200);
+      // Programmed means configured; the backends still have to pass their health checks.
+      const response = await until(
+        `a completion through ${address.type}`,
+        () =>
+          fetch(`http://${address.value}/v1/completions`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-gateway-inference-objective': 'food-review' },
+            body: JSON.stringify({
+              model: 'meta-llama/Llama-3.1-8B-Instruct',
+              prompt: 'What is the best pizza in the world?',
+              max_tokens: 10,
+            }),
+          }),
+        (r) => r.status === 200,
+      );
       expect(response.headers.get(BACKEND_REGION_HEADER)).toBe('us-east4');
       expect(((await response.json()) as any).object).toBe('text_completion');
     }
@@ -281,6 +289,69 @@ describe('the sandbox with the example applied by hand', () => {
     );
     expect(result.data.result.map((r: any) => r.metric.cluster).sort()).toEqual(['gke-east', 'gke-west']);
   });
+
+  const gatewayAddress = (region: string) =>
+    server('gke-west')
+      .store.get('gateway.networking.k8s.io/v1', 'Gateway', 'default', 'cross-region-gateway')!
+      .status.addresses.find((a: any) => a.type.endsWith(`/${region}`)).value as string;
+  const completion = {
+    model: 'meta-llama/Llama-3.1-8B-Instruct',
+    prompt: 'What is the best pizza in the world?',
+    max_tokens: 10,
+  };
+
+  it('scales the preferred region out under load, and spills over while it does', async () => {
+    const replicas = () =>
+      server('gke-east').store.get('apps/v1', 'Deployment', 'default', 'vllm-llama3-8b-instruct')!;
+    expect(replicas().spec.replicas ?? 1).toBe(1);
+    const load = runLoad({
+      url: `http://${gatewayAddress('us-east4')}/v1/completions`,
+      concurrency: 8,
+      requests: 120,
+      timeoutSeconds: 30,
+      body: completion,
+      countByHeader: BACKEND_REGION_HEADER,
+    });
+    const hpa = () =>
+      server('gke-east').store.get(
+        'autoscaling/v2',
+        'HorizontalPodAutoscaler',
+        'default',
+        'vllm-llama3-8b-instruct',
+      )!;
+    const scaled = await until(
+      'HPA scale-out in us-east4',
+      replicas,
+      (d) => (d.spec.replicas ?? 1) > 1 && d.status?.readyReplicas > 1,
+    );
+    expect(hpa().status.desiredReplicas).toBeGreaterThan(1);
+    const result = await load;
+    expect([result.failed, result.statuses]).toEqual([0, expect.anything()]);
+    expect(scaled.spec.replicas).toBeGreaterThan(1);
+    expect(result.byHeader['us-east4']).toBeGreaterThan(0);
+    expect(result.byHeader['europe-west3']).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('takes a dark region out of the gateway, and back when it returns', async () => {
+    sandbox.faults.setPlan({ darkRegions: ['us-east4'] });
+    try {
+      const answeredBy = async () => {
+        const response = await fetch(`http://${gatewayAddress('europe-west3')}/v1/completions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(completion),
+        });
+        return response.headers.get(BACKEND_REGION_HEADER);
+      };
+      await until('traffic leaves the dark region', answeredBy, (region) => region === 'europe-west3');
+      const kube = server('gke-east');
+      await expect(fetch(`https://${kube.endpoint}/version`)).rejects.toThrow();
+      sandbox.faults.setPlan({});
+      await until('traffic returns to the preferred region', answeredBy, (region) => region === 'us-east4');
+    } finally {
+      sandbox.faults.setPlan({});
+    }
+  }, 60_000);
 
   const kubectl = '/usr/bin/kubectl';
   const gcloud = '/usr/bin/gcloud';

@@ -11,7 +11,15 @@ import type { Workloads } from './workloads.js';
 const HPA_API = 'autoscaling/v2';
 const ADAPTER_API_SERVICE = 'v1beta1.custom.metrics.k8s.io';
 
+/** The HPA's scale-down stabilization window (Kubernetes' default, in seconds). */
+export const SCALE_DOWN_STABILIZATION_SECONDS = 300;
+
+/** Recent recommendations per HPA: a scale-down follows the highest of the window, as the HPA does. */
+const recommendations = new WeakMap<object, Map<string, { atMs: number; replicas: number }[]>>();
+
 export function reconcileAutoscalers(ctx: ControllerContext, cluster: ClusterRef, workloads: Workloads) {
+  const history = recommendations.get(ctx) ?? new Map<string, { atMs: number; replicas: number }[]>();
+  recommendations.set(ctx, history);
   const store = cluster.server.store;
   const adapter = !!store.get('apiregistration.k8s.io/v1', 'APIService', undefined, ADAPTER_API_SERVICE);
   for (const hpa of store.list(HPA_API, 'HorizontalPodAutoscaler')) {

@@ -12,6 +12,8 @@ export interface ControllerContext {
   google: GoogleApis;
   /** By `project/location/name`. */
   kube: Map<string, KubeApiServer>;
+  /** How the simulated vLLM replicas behave (KV-cache size in sequences, service time). */
+  modelServers?: { capacity?: number; secondsPerRequest?: number };
 }
 
 export interface ClusterRef {

@@ -43,23 +43,31 @@ export class Gateways {
       const imports = this.importsOf(cluster, gw);
       const policy = this.policyFor(cluster, ns, imports[0]?.metadata.name);
       const healthPath = this.healthPathFor(cluster, ns, imports[0]?.metadata.name);
+      // GCPBackendPolicy timeoutSec; the load balancer's default is 30 s.
+      const timeoutSeconds = Number(
+        this.targeting(cluster, ns, 'GCPBackendPolicy', imports[0]?.metadata.name)?.spec?.default
+          ?.timeoutSec ?? 30,
+      );
       const problems = this.problems(cluster, gw, regions, imports);
-      const signature = JSON.stringify({ regions, policy, healthPath });
+      const signature = JSON.stringify(regions);
       let running = this.running.get(key);
       if (running && running.signature !== signature) {
+        // Other regions mean other listeners; the ones that stay keep their ports.
         const ports = running.gateway.addresses();
-        await running.gateway.close();
         this.running.delete(key);
+        await running.gateway.close();
         running = undefined;
         this.running.set(key, {
           signature,
-          gateway: await this.start(cluster, ns, regions, policy, healthPath, imports, ports),
+          gateway: await this.start(cluster, ns, regions, policy, healthPath, timeoutSeconds, gw, ports),
         });
       } else if (!running && regions.length > 0) {
         this.running.set(key, {
           signature,
-          gateway: await this.start(cluster, ns, regions, policy, healthPath, imports, {}),
+          gateway: await this.start(cluster, ns, regions, policy, healthPath, timeoutSeconds, gw, {}),
         });
+      } else {
+        running?.gateway.reconfigure({ policy, healthCheckPath: healthPath, timeoutSeconds });
       }
       const gateway = this.running.get(key)?.gateway;
       const now = store.now();
@@ -99,10 +107,10 @@ export class Gateways {
     regions: string[],
     policy: BalancingPolicy,
     healthCheckPath: string,
-    imports: KubeObject[],
+    timeoutSeconds: number,
+    gw: KubeObject,
     ports: Record<string, string>,
   ) {
-    const importNames = imports.map((i) => i.metadata.name);
     return startGateway({
       regions: regions.map((region) => ({
         region,
@@ -110,8 +118,15 @@ export class Gateways {
       })),
       policy,
       healthCheckPath,
+      timeoutSeconds,
       clock: this.ctx.clock,
-      backends: () => this.backends(cluster, ns, importNames),
+      // Routes and imports are re-read on every request: they may change while the gateway serves.
+      backends: () =>
+        this.backends(
+          cluster,
+          ns,
+          this.importsOf(cluster, gw).map((i) => i.metadata.name),
+        ),
     });
   }
 

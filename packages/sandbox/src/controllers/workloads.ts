@@ -118,6 +118,7 @@ export class Workloads {
           loraAdapters: [],
           kvCacheMetric: metricOf(container.image),
           clock: this.ctx.clock,
+          ...this.ctx.modelServers,
         }),
       );
     }

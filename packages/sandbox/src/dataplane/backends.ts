@@ -19,7 +19,7 @@ export interface BackendPoolOptions {
   healthCheckIntervalMs: number;
   /** Consecutive failed checks that take a backend out; one success brings it back. */
   unhealthyThreshold: number;
-  /** Poll /metrics every so often; undefined: never (IN_FLIGHT needs no metric). */
+  /** Poll /metrics every so often (the policy may switch to CUSTOM_METRICS at any time); undefined: never. */
   metricsIntervalMs?: number;
   /** The custom metric; by default whichever the backend serves, the new name first. */
   metricName?: KvCacheMetric;
@@ -61,6 +61,10 @@ export class BackendPool {
   private readonly agent = new Agent({ keepAlive: true });
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+
+  setHealthCheckPath(path: string) {
+    this.opts.healthCheckPath = path;
+  }
 
   constructor(private readonly opts: BackendPoolOptions) {
     this.every(opts.healthCheckIntervalMs, (s) => this.checkHealth(s));

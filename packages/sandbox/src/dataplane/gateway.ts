@@ -55,6 +55,8 @@ export interface Gateway {
   stats(): GatewayStats;
   resetStats(): void;
   backendStatus(): BackendStatus[];
+  /** Applies a new policy or health check path without dropping listeners or connections. */
+  reconfigure(change: { policy?: BalancingPolicy; healthCheckPath?: string; timeoutSeconds?: number }): void;
   close(): Promise<void>;
 }
 
@@ -95,8 +97,10 @@ function rejectJson(res: ServerResponse, code: number, message: string) {
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
-  const { policy, clock } = opts;
-  const timeoutMs = clock.wallMs(opts.timeoutSeconds ?? 30);
+  const { clock } = opts;
+  // Both can change while the gateway serves (a policy applied later), as a real load balancer reconfigures.
+  let policy = opts.policy;
+  let timeoutMs = clock.wallMs(opts.timeoutSeconds ?? 30);
   const queueMs = clock.wallMs(opts.queueTimeoutSeconds ?? opts.timeoutSeconds ?? 30);
   const agent = new Agent({ keepAlive: true });
   const waiters: (() => void)[] = [];
@@ -113,8 +117,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     healthCheckPath: opts.healthCheckPath ?? '/health',
     healthCheckIntervalMs: clock.wallMs(opts.healthCheckIntervalSeconds ?? 5),
     unhealthyThreshold: opts.unhealthyThreshold ?? 2,
-    metricsIntervalMs:
-      policy.mode === 'CUSTOM_METRICS' ? clock.wallMs(opts.metricsIntervalSeconds ?? 2) : undefined,
+    metricsIntervalMs: clock.wallMs(opts.metricsIntervalSeconds ?? 2),
     metricName: opts.metricName,
     checkTimeoutMs: Math.max(MIN_CHECK_TIMEOUT_MS, clock.wallMs(5)),
     onRoom: wakeAll,
@@ -314,6 +317,12 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       rejected = 0;
     },
     backendStatus: () => pool.status(),
+    reconfigure: (change) => {
+      if (change.policy) policy = change.policy;
+      if (change.healthCheckPath) pool.setHealthCheckPath(change.healthCheckPath);
+      if (change.timeoutSeconds) timeoutMs = clock.wallMs(change.timeoutSeconds);
+      wakeAll();
+    },
     close: async () => {
       closed = true;
       pool.close();
