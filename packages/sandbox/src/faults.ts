@@ -67,6 +67,8 @@ export class Faults {
   private fired = new Map<FaultRule, number>();
   /** What fired, in order: for tests that must see a fault happen. */
   readonly log: { api: ApiName; method: string; fault: string }[] = [];
+  /** Every call the sandbox served, by `api method` (each passes through decide): for counting. */
+  readonly calls = new Map<string, number>();
 
   constructor(plan: FaultPlan = {}) {
     this.plan = { rules: plan.rules ?? [], darkRegions: plan.darkRegions ?? [] };
@@ -85,6 +87,8 @@ export class Faults {
   }
 
   decide(api: ApiName, method: string): FaultDecision {
+    const key = `${api} ${method}`;
+    this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
     const decision: FaultDecision = { latencySeconds: 0, lostResponse: false };
     for (const rule of this.plan.rules) {
       if (rule.api && rule.api !== '*' && rule.api !== api) continue;
@@ -117,4 +121,13 @@ export class Faults {
     }
     return decision;
   }
+}
+
+/** Calls that change something, by the names the sandbox gives them (gRPC methods, REST verbs, kube verbs). */
+export function isMutatingCall(key: string): boolean {
+  const [api, ...rest] = key.split(' ');
+  const method = rest.join(' ');
+  if (api === 'container') return /^(Create|Delete|Set|Update|Start|Complete|Cancel|Rollback)/.test(method);
+  if (api === 'kubernetes') return /^(create|update|patch|apply|delete|deletecollection) /.test(method);
+  return /\.(create|delete|patch|insert|setIamPolicy|enable|batchEnable|disable)$/.test(method);
 }

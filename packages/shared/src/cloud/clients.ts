@@ -1,0 +1,154 @@
+import { v1 } from '@google-cloud/container';
+import * as grpc from '@grpc/grpc-js';
+import { kubeClient, type KubeClient } from './kube.js';
+import { GoogleAuth } from 'google-auth-library';
+
+/**
+ * The only code that talks to Google Cloud and Kubernetes. Real Google Cloud with Application
+ * Default Credentials by default; each API can be pointed at an emulator with
+ * `<API>_EMULATOR_HOST=host:port` (CONTRACT.md §3), reached in plain text without credentials.
+ */
+export type RestApi =
+  'gkehub' | 'compute' | 'cloudresourcemanager' | 'serviceusage' | 'monitoring' | 'secretmanager';
+
+const REAL_HOSTS: Record<RestApi, string> = {
+  gkehub: 'https://gkehub.googleapis.com',
+  compute: 'https://compute.googleapis.com',
+  cloudresourcemanager: 'https://cloudresourcemanager.googleapis.com',
+  serviceusage: 'https://serviceusage.googleapis.com',
+  monitoring: 'https://monitoring.googleapis.com',
+  secretmanager: 'https://secretmanager.googleapis.com',
+};
+
+/** An HTTP failure in gaxios' shape, so one error classifier serves every client. */
+export class HttpError extends Error {
+  constructor(
+    message: string,
+    readonly response: { status: number; data: unknown },
+  ) {
+    super(message);
+  }
+}
+
+export interface RestClient {
+  request<T = any>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+export interface ClusterEndpoint {
+  endpoint: string;
+  caCertBase64: string;
+}
+
+export interface Cloud {
+  /** True when every API this run needs is an emulator (the sandbox). */
+  emulated: boolean;
+  container(): v1.ClusterManagerClient;
+  rest(api: RestApi): RestClient;
+  /** A client for one cluster's Kubernetes API, at the endpoint and CA the GKE API returned. */
+  kube(cluster: ClusterEndpoint): Promise<KubeClient>;
+  close(): Promise<void>;
+}
+
+/** The token every emulated Kubernetes API server accepts (the sandbox's). */
+export const EMULATOR_KUBE_TOKEN = 'sandbox-token';
+const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
+
+export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
+  const emulator = (name: string) => env[`${name.toUpperCase()}_EMULATOR_HOST`];
+  const emulated = !!emulator('container');
+  let auth: GoogleAuth | undefined;
+  const googleAuth = () => (auth ??= new GoogleAuth({ scopes: SCOPES }));
+  let container: v1.ClusterManagerClient | undefined;
+  const restClients = new Map<RestApi, RestClient>();
+  const kubeClients = new Map<string, { client: KubeClient; expiresAt: number }>();
+
+  return {
+    emulated,
+    container() {
+      if (container) return container;
+      const host = emulator('container');
+      if (host) {
+        const [hostname, port] = splitHost(host);
+        container = new v1.ClusterManagerClient({
+          apiEndpoint: hostname,
+          port,
+          sslCreds: grpc.credentials.createInsecure(),
+        });
+      } else {
+        container = new v1.ClusterManagerClient();
+      }
+      return container;
+    },
+    rest(api) {
+      let client = restClients.get(api);
+      if (client) return client;
+      const host = emulator(api);
+      client = host ? plainHttpClient(`http://${host}`) : authorizedClient(REAL_HOSTS[api], googleAuth);
+      restClients.set(api, client);
+      return client;
+    },
+    async kube(cluster) {
+      const key = `${cluster.endpoint}|${cluster.caCertBase64}`;
+      const cached = kubeClients.get(key);
+      if (cached && cached.expiresAt > Date.now()) return cached.client;
+      const token = emulated ? EMULATOR_KUBE_TOKEN : await googleAuth().getAccessToken();
+      if (!token)
+        throw new Error(
+          'no Google access token for the Kubernetes API (check Application Default Credentials)',
+        );
+      const client = kubeClient(cluster.endpoint, cluster.caCertBase64, token);
+      // Google access tokens last an hour; take a fresh one well before.
+      kubeClients.set(key, { client, expiresAt: Date.now() + 30 * 60_000 });
+      return client;
+    },
+    async close() {
+      await container?.close();
+    },
+  };
+}
+
+function splitHost(host: string): [string, number] {
+  const i = host.lastIndexOf(':');
+  return [host.slice(0, i), Number(host.slice(i + 1))];
+}
+
+/** Emulators are reached in plain text without credentials, as Google's own emulators are. */
+function plainHttpClient(base: string): RestClient {
+  return {
+    async request(method, path, body) {
+      const response = await fetch(base + path, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await response.text();
+      const data = text ? safeJson(text) : {};
+      if (!response.ok)
+        throw new HttpError(`${method} ${path}: ${response.status}`, { status: response.status, data });
+      return data as any;
+    },
+  };
+}
+
+/** Google APIs as plain REST through google-auth-library, as Google's own GitHub Actions call them. */
+function authorizedClient(base: string, auth: () => GoogleAuth): RestClient {
+  return {
+    async request(method, path, body) {
+      const response = await auth().request({
+        url: base + path,
+        method: method as 'GET',
+        data: body,
+        retry: false,
+      });
+      return response.data as any;
+    },
+  };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { message: text };
+  }
+}

@@ -1,0 +1,157 @@
+import type { Spec } from '../spec/model.js';
+import { renderDesiredState } from '../render/index.js';
+import type { DesiredState, KubeObjectResource } from '../render/graph.js';
+import type { Cloud } from '../cloud/clients.js';
+import { clusterClient } from './kube-handler.js';
+import type { ProgressListener } from './events.js';
+import { apply, destroy, plan, type ApplyResult, type PlanEntry } from './run.js';
+import type { EngineContext, Timing } from './types.js';
+
+/** What plan, apply and destroy need from their caller (a face). */
+export interface EngineOptions {
+  cloud: Cloud;
+  timing: Timing;
+  onEvent?: ProgressListener;
+  /** Where `fromEnv` token sources are read; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export class SecretUnavailableError extends Error {}
+
+/** Reads every secret the desired state needs, before anything else is read or written. */
+async function resolveSecrets(
+  state: DesiredState,
+  cloud: Cloud,
+  env: NodeJS.ProcessEnv,
+): Promise<Map<string, string>> {
+  const values = new Map<string, string>();
+  for (const r of state.resources) {
+    if (r.type !== 'kubernetes.object' || !r.secretSource) continue;
+    const source = r.secretSource.source;
+    if ('fromEnv' in source) {
+      const value = env[source.fromEnv];
+      if (!value) {
+        throw new SecretUnavailableError(
+          `${source.fromEnv} is not set: export the Hugging Face token as ${source.fromEnv} (spec.model.huggingFaceToken.fromEnv), or use secretManager`,
+        );
+      }
+      values.set(r.id, value);
+    } else {
+      try {
+        const version = await cloud
+          .rest('secretmanager')
+          .request('GET', `/v1/${source.secretManager}:access`);
+        values.set(r.id, Buffer.from(version.payload.data, 'base64').toString('utf8'));
+      } catch (error) {
+        throw new SecretUnavailableError(
+          `cannot read ${source.secretManager} from Secret Manager (${(error as Error).message.split('\n')[0]}): check the name and that the credentials may access it (roles/secretmanager.secretAccessor)`,
+        );
+      }
+    }
+  }
+  return values;
+}
+
+/** Replaces every secret value in a text; the last line of defence for logs, events and errors. */
+export function redactor(secrets: Iterable<string>): (text: string) => string {
+  const values = [...new Set(secrets)].filter((s) => s.length >= 4);
+  return (text) => values.reduce((t, v) => t.split(v).join('***'), text);
+}
+
+async function context(spec: Spec, options: EngineOptions, state: DesiredState) {
+  const secretValues = await resolveSecrets(state, options.cloud, options.env ?? process.env);
+  const clusters = new Map(
+    spec.platforms.flatMap((p) =>
+      p.clusters.map((c) => [c.name, { project: p.projectId, location: c.location }] as const),
+    ),
+  );
+  const ctx: EngineContext = { cloud: options.cloud, secretValues, clusters, memo: new Map() };
+  const redact = redactor(secretValues.values());
+  const onEvent: ProgressListener | undefined =
+    options.onEvent && ((e) => options.onEvent!({ ...e, ...(e.detail ? { detail: redact(e.detail) } : {}) }));
+  return { ctx, redact, onEvent };
+}
+
+export interface PlanReport {
+  resources: PlanEntry[];
+}
+
+export async function planSpec(spec: Spec, options: EngineOptions): Promise<PlanReport> {
+  const state = renderDesiredState(spec);
+  const { ctx, redact, onEvent } = await context(spec, options, state);
+  const resources = await plan(state, ctx, { timing: options.timing, ...(onEvent ? { onEvent } : {}) });
+  return { resources: resources.map((r) => ({ ...r, reason: redact(r.reason) })) };
+}
+
+export interface ApplyReport extends ApplyResult {
+  gateway: { addresses: Record<string, string> };
+}
+
+export async function applySpec(
+  spec: Spec,
+  options: EngineOptions & { allowReplace: boolean },
+): Promise<ApplyReport> {
+  const state = renderDesiredState(spec);
+  const { ctx, redact, onEvent } = await context(spec, options, state);
+  const result = await apply(state, ctx, {
+    timing: options.timing,
+    allowReplace: options.allowReplace,
+    ...(onEvent ? { onEvent } : {}),
+  });
+  const addresses = result.converged ? await gatewayAddresses(state, ctx) : {};
+  return {
+    ...result,
+    ...(result.refused ? { refused: redact(result.refused) } : {}),
+    resources: result.resources.map((r) => ({
+      ...r,
+      reason: redact(r.reason),
+      ...(r.error ? { error: redact(r.error) } : {}),
+    })),
+    gateway: { addresses },
+  };
+}
+
+export async function destroySpec(spec: Spec, options: EngineOptions): Promise<ApplyResult> {
+  const state = renderDesiredState(spec);
+  const clusters = new Map(
+    spec.platforms.flatMap((p) =>
+      p.clusters.map((c) => [c.name, { project: p.projectId, location: c.location }] as const),
+    ),
+  );
+  // Destroy needs no secret values: it deletes, it does not write.
+  const ctx: EngineContext = { cloud: options.cloud, secretValues: new Map(), clusters, memo: new Map() };
+  return destroy(state, ctx, {
+    timing: options.timing,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
+}
+
+/** Region → address of each Gateway, from its status in the config cluster. */
+async function gatewayAddresses(state: DesiredState, ctx: EngineContext): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const gateways = state.resources.filter(
+    (r): r is KubeObjectResource => r.type === 'kubernetes.object' && r.manifest.kind === 'Gateway',
+  );
+  for (const g of gateways) {
+    const client = await clusterClient(ctx, g.cluster);
+    const live = await client?.read({
+      apiVersion: g.manifest.apiVersion,
+      kind: 'Gateway',
+      metadata: { name: g.manifest.metadata.name, namespace: g.manifest.metadata.namespace! },
+    });
+    const regions = ((g.manifest as any).spec.addresses as { type: string }[]).map((a) =>
+      a.type.split('/').pop()!,
+    );
+    (live?.status?.addresses ?? []).forEach((a: { type: string; value: string }, i: number) => {
+      const region = a.type.startsWith('networking.gke.io/ephemeral-ipv4-address/')
+        ? a.type.split('/').pop()!
+        : regions[i];
+      if (region) out[region] = a.value;
+    });
+  }
+  return out;
+}
+
+export type { ProgressEvent, ProgressListener, ResourceState } from './events.js';
+export type { PlanEntry, ResourceResult, ApplyResult } from './run.js';
+export { REAL_TIMING, EMULATOR_TIMING, type Timing, type Action } from './types.js';

@@ -1,0 +1,52 @@
+import { describeCallError, isRetryable, toCallError, type CallError } from '../cloud/errors.js';
+import type { Timing } from './types.js';
+
+/** Pauses for the engine (the only place that sleeps), injectable so tests can count. */
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class DeadlineError extends Error {}
+
+/** Retries `call` while its error is retryable, with exponential backoff and jitter, until the deadline. */
+export async function withRetries<T>(
+  call: () => Promise<T>,
+  timing: Timing,
+  deadline: number,
+  onRetry?: (error: CallError, attempt: number) => void,
+): Promise<T> {
+  let backoff = timing.initialBackoffMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const e = toCallError(error);
+      if (!isRetryable(e) || Date.now() + backoff > deadline) throw error;
+      onRetry?.(e, attempt);
+      await sleep(backoff * (0.5 + Math.random() / 2));
+      backoff = Math.min(timing.maxBackoffMs, backoff * 2);
+    }
+  }
+}
+
+/** One-at-a-time sections by key (GKE's one operation per cluster; one IAM writer per project). */
+export class Locks {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  async run<T>(key: string | undefined, section: () => Promise<T>): Promise<T> {
+    if (!key) return section();
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => (release = resolve));
+    this.tails.set(
+      key,
+      previous.then(() => mine),
+    );
+    await previous;
+    try {
+      return await section();
+    } finally {
+      release();
+    }
+  }
+}
+
+export { describeCallError, toCallError };

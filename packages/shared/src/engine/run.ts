@@ -1,0 +1,365 @@
+import { describeCallError, isAlreadyExists, outcomeUnknown, toCallError } from '../cloud/errors.js';
+import type { DesiredState, Resource } from '../render/graph.js';
+import { handlerFor } from './handlers.js';
+import type { ProgressEvent, ProgressListener, ResourceState } from './events.js';
+import { Locks, sleep, withRetries } from './retry.js';
+import type { Action, Change, EngineContext, Pending, Timing } from './types.js';
+
+/**
+ * The engine: reads every resource, decides, and converges live state to the desired state in
+ * dependency order, in parallel where it may. It alone orders, limits concurrency, retries and
+ * waits; handlers only call the APIs.
+ */
+export interface PlanEntry {
+  id: string;
+  kind: Resource['type'];
+  title: string;
+  action: Action;
+  reason: string;
+  repair?: boolean;
+}
+
+export interface ResourceResult extends PlanEntry {
+  state: ResourceState;
+  elapsedMs: number;
+  error?: string;
+}
+
+export interface RunOptions {
+  timing: Timing;
+  onEvent?: ProgressListener;
+}
+
+class Reporter {
+  private readonly started = new Map<string, number>();
+  constructor(private readonly onEvent?: ProgressListener) {}
+  emit(r: Resource, state: ResourceState, extra: { action?: Action; detail?: string } = {}) {
+    if (!this.started.has(r.id) && state !== 'pending') this.started.set(r.id, Date.now());
+    const start = this.started.get(r.id);
+    const event: ProgressEvent = {
+      id: r.id,
+      type: r.type,
+      title: r.title,
+      state,
+      ...extra,
+      elapsedMs: start ? Date.now() - start : 0,
+      at: new Date().toISOString(),
+    };
+    this.onEvent?.(event);
+    return event;
+  }
+  elapsed(r: Resource) {
+    const start = this.started.get(r.id);
+    return start ? Date.now() - start : 0;
+  }
+}
+
+/** Runs `work` for every resource once its dependencies are done, at most `concurrency` at a time. */
+async function schedule(
+  resources: Resource[],
+  dependencies: (r: Resource) => string[],
+  concurrency: number,
+  work: (r: Resource) => Promise<'done' | 'failed' | 'skipped'>,
+  onBlocked: (r: Resource, failedDependency: string) => void,
+): Promise<Map<string, 'done' | 'failed' | 'skipped' | 'blocked'>> {
+  const outcome = new Map<string, 'done' | 'failed' | 'skipped' | 'blocked'>();
+  const ids = new Set(resources.map((r) => r.id));
+  const started = new Set<string>();
+  return new Promise((resolve) => {
+    const pump = () => {
+      for (const r of resources) {
+        if (started.has(r.id) || started.size - outcome.size >= concurrency) continue;
+        const deps = dependencies(r).filter((d) => ids.has(d));
+        const bad = deps.find((d) => outcome.get(d) === 'failed' || outcome.get(d) === 'blocked');
+        if (bad) {
+          started.add(r.id);
+          outcome.set(r.id, 'blocked');
+          onBlocked(r, bad);
+          continue;
+        }
+        if (!deps.every((d) => outcome.get(d) === 'done' || outcome.get(d) === 'skipped')) continue;
+        started.add(r.id);
+        work(r)
+          .catch(() => 'failed' as const)
+          .then((result) => {
+            outcome.set(r.id, result);
+            pump();
+          });
+      }
+      if (outcome.size === resources.length) resolve(outcome);
+    };
+    pump();
+  });
+}
+
+const deadlineFor = (r: Resource, timing: Timing) => Date.now() + (timing.timeoutMs[r.type] ?? 20 * 60_000);
+
+/** Reads every resource and says what apply would do, without changing anything. */
+export async function plan(
+  state: DesiredState,
+  ctx: EngineContext,
+  options: RunOptions,
+): Promise<PlanEntry[]> {
+  const reporter = new Reporter(options.onEvent);
+  const entries = new Map<string, PlanEntry>();
+  await schedule(
+    state.resources,
+    () => [],
+    options.timing.concurrency,
+    async (r) => {
+      reporter.emit(r, 'reading');
+      const handler = handlerFor(r);
+      const live = await withRetries(
+        () => handler.read(r, ctx),
+        options.timing,
+        deadlineFor(r, options.timing),
+      );
+      const change = handler.diff(r, live, ctx);
+      entries.set(r.id, entry(r, change));
+      reporter.emit(r, 'done', { action: change.action, detail: change.reason });
+      return 'done';
+    },
+    () => undefined,
+  );
+  return state.resources.map((r) => entries.get(r.id)!);
+}
+
+const entry = (r: Resource, change: Change): PlanEntry => ({
+  id: r.id,
+  kind: r.type,
+  title: r.title,
+  action: change.action,
+  reason: change.reason,
+  ...(change.repair ? { repair: true } : {}),
+});
+
+export class OperationFailed extends Error {}
+
+/** Polls an operation until done; its error (e.g. GCE_STOCKOUT) fails the resource with that cause. */
+async function waitFor(pending: Pending | void, r: Resource, timing: Timing, deadline: number) {
+  if (!pending) return;
+  for (;;) {
+    const state = await withRetries(() => pending.poll(), timing, deadline);
+    if (state.done) {
+      if (state.error) throw new OperationFailed(`${pending.describe} failed: ${state.error}`);
+      return;
+    }
+    if (Date.now() > deadline) throw new OperationFailed(`${pending.describe} did not finish in time`);
+    await sleep(timing.pollIntervalMs);
+  }
+}
+
+/** Reads until `until(live)` holds. */
+async function readUntil(
+  r: Resource,
+  ctx: EngineContext,
+  timing: Timing,
+  deadline: number,
+  until: (live: unknown) => boolean,
+  what: string,
+) {
+  const handler = handlerFor(r);
+  for (;;) {
+    const live = await withRetries(() => handler.read(r, ctx), timing, deadline);
+    if (until(live)) return live;
+    if (Date.now() > deadline) throw new OperationFailed(`timed out waiting for ${r.title} to be ${what}`);
+    await sleep(timing.pollIntervalMs);
+  }
+}
+
+export interface ApplyOptions extends RunOptions {
+  /** Resources whose plan says replace are changed only with this (the CLI's --yes). */
+  allowReplace: boolean;
+}
+
+export interface ApplyResult {
+  converged: boolean;
+  /** Set when apply stopped before touching anything (a replace without --yes). */
+  refused?: string;
+  resources: ResourceResult[];
+}
+
+/** Converges live state to `state`: idempotent, and safe to re-run after any failure. */
+export async function apply(
+  state: DesiredState,
+  ctx: EngineContext,
+  options: ApplyOptions,
+): Promise<ApplyResult> {
+  const planned = await plan(state, ctx, { timing: options.timing });
+  const replaces = planned.filter((p) => p.action === 'replace' && !p.repair);
+  if (replaces.length && !options.allowReplace) {
+    return {
+      converged: false,
+      refused: `apply would replace ${replaces.length} resource(s): ${replaces.map((p) => `${p.title} (${p.reason})`).join('; ')}. Nothing was changed; run again with --yes to replace them.`,
+      resources: planned.map((p) => ({ ...p, state: 'skipped', elapsedMs: 0 })),
+    };
+  }
+  const reporter = new Reporter(options.onEvent);
+  const locks = new Locks();
+  const results = new Map<string, ResourceResult>();
+  const plannedById = new Map(planned.map((p) => [p.id, p]));
+  for (const r of state.resources) reporter.emit(r, 'pending', { action: plannedById.get(r.id)!.action });
+
+  await schedule(
+    state.resources,
+    (r) => r.dependsOn,
+    options.timing.concurrency,
+    async (r) => {
+      const p = plannedById.get(r.id)!;
+      try {
+        await converge(r, ctx, options.timing, locks, reporter);
+        results.set(r.id, { ...p, state: 'done', elapsedMs: reporter.elapsed(r) });
+        reporter.emit(r, 'done', { action: p.action, detail: p.action === 'noop' ? p.reason : undefined });
+        return 'done';
+      } catch (error) {
+        const message =
+          error instanceof OperationFailed ? error.message : describeCallError(toCallError(error));
+        results.set(r.id, { ...p, state: 'failed', elapsedMs: reporter.elapsed(r), error: message });
+        reporter.emit(r, 'failed', { action: p.action, detail: message });
+        return 'failed';
+      }
+    },
+    (r, dep) => {
+      const p = plannedById.get(r.id)!;
+      const detail = `not started: ${state.resources.find((x) => x.id === dep)?.title ?? dep} failed`;
+      results.set(r.id, { ...p, state: 'blocked', elapsedMs: 0, error: detail });
+      reporter.emit(r, 'blocked', { action: p.action, detail });
+    },
+  );
+  const resources = state.resources.map((r) => results.get(r.id)!);
+  return { converged: resources.every((r) => r.state === 'done'), resources };
+}
+
+/** One resource: read, decide, change, wait for the operation, wait until ready. */
+async function converge(r: Resource, ctx: EngineContext, timing: Timing, locks: Locks, reporter: Reporter) {
+  const handler = handlerFor(r);
+  const deadline = deadlineFor(r, timing);
+  const onRetry = (e: ReturnType<typeof toCallError>) =>
+    reporter.emit(r, 'retrying', { detail: describeCallError(e) });
+  for (let round = 0; round < 20; round++) {
+    reporter.emit(r, 'reading');
+    const live = await withRetries(() => handler.read(r, ctx), timing, deadline, onRetry);
+    const change = handler.diff(r, live, ctx);
+    if (change.action === 'noop') break;
+    if (change.action === 'replace') {
+      reporter.emit(r, 'replacing', { action: 'replace', detail: change.reason });
+      await locks.run(handler.lockKey?.(r), async () => {
+        const pending = await withRetries(() => handler.delete(r, live!, ctx), timing, deadline, onRetry);
+        await waitFor(pending, r, timing, deadline);
+      });
+      await readUntil(r, ctx, timing, deadline, (l) => l === undefined, 'deleted');
+      continue;
+    }
+    const creating = change.action === 'create';
+    reporter.emit(r, creating ? 'creating' : 'updating', { action: change.action, detail: change.reason });
+    await locks.run(handler.lockKey?.(r), async () => {
+      let pending: Pending | void;
+      try {
+        pending = await withRetries(
+          () => (creating ? handler.create(r, ctx) : handler.update(r, live!, ctx)),
+          timing,
+          deadline,
+          onRetry,
+        );
+      } catch (error) {
+        const e = toCallError(error);
+        // A create may fail on the client and land on the server: read before deciding (#20087).
+        if (creating && (isAlreadyExists(e) || outcomeUnknown(e))) {
+          reporter.emit(r, 'retrying', { detail: `${describeCallError(e)}; reading it back` });
+          return;
+        }
+        throw error;
+      }
+      reporter.emit(r, 'waiting', { detail: pending ? `waiting for ${pending.describe}` : undefined });
+      await waitFor(pending, r, timing, deadline);
+    });
+  }
+  reporter.emit(r, 'waiting', { detail: 'waiting until ready' });
+  await readUntil(r, ctx, timing, deadline, (live) => handler.ready(r, live), 'ready');
+}
+
+export type DestroyOptions = RunOptions;
+
+/** Deletes what Spillway created for the desired state, dependents first; adopted and unmarked resources stay. */
+export async function destroy(
+  state: DesiredState,
+  ctx: EngineContext,
+  options: DestroyOptions,
+): Promise<ApplyResult> {
+  const reporter = new Reporter(options.onEvent);
+  const locks = new Locks();
+  const results = new Map<string, ResourceResult>();
+  const dependents = new Map<string, string[]>();
+  for (const r of state.resources)
+    for (const d of r.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), r.id]);
+  const deletedClusters = new Set(
+    state.resources.filter((r) => r.type === 'container.cluster').map((r) => (r as any).name as string),
+  );
+  const reversed = [...state.resources].reverse();
+  await schedule(
+    reversed,
+    (r) => dependents.get(r.id) ?? [],
+    options.timing.concurrency,
+    async (r) => {
+      const handler = handlerFor(r);
+      const deadline = deadlineFor(r, options.timing);
+      const base = { id: r.id, kind: r.type, title: r.title, action: 'delete' as Action };
+      try {
+        if (r.type === 'kubernetes.object' && deletedClusters.has(r.cluster)) {
+          results.set(r.id, { ...base, reason: 'goes with its cluster', state: 'skipped', elapsedMs: 0 });
+          reporter.emit(r, 'skipped', { detail: 'goes with its cluster' });
+          return 'skipped';
+        }
+        reporter.emit(r, 'reading');
+        const live = await withRetries(() => handler.read(r, ctx), options.timing, deadline);
+        if (live === undefined || !handler.owned?.(r, live)) {
+          const reason = live === undefined ? 'already gone' : "not Spillway's (adopted or unmarked): kept";
+          results.set(r.id, {
+            ...base,
+            action: 'noop',
+            reason,
+            state: 'skipped',
+            elapsedMs: reporter.elapsed(r),
+          });
+          reporter.emit(r, 'skipped', { action: 'noop', detail: reason });
+          return 'skipped';
+        }
+        reporter.emit(r, 'deleting', { action: 'delete' });
+        await locks.run(handler.lockKey?.(r), async () => {
+          const pending = await withRetries(() => handler.delete(r, live, ctx), options.timing, deadline);
+          await waitFor(pending, r, options.timing, deadline);
+        });
+        await readUntil(r, ctx, options.timing, deadline, (l) => l === undefined, 'deleted');
+        results.set(r.id, { ...base, reason: 'deleted', state: 'done', elapsedMs: reporter.elapsed(r) });
+        reporter.emit(r, 'done', { action: 'delete' });
+        return 'done';
+      } catch (error) {
+        const message =
+          error instanceof OperationFailed ? error.message : describeCallError(toCallError(error));
+        results.set(r.id, {
+          ...base,
+          reason: message,
+          state: 'failed',
+          elapsedMs: reporter.elapsed(r),
+          error: message,
+        });
+        reporter.emit(r, 'failed', { detail: message });
+        return 'failed';
+      }
+    },
+    (r, dep) => {
+      results.set(r.id, {
+        id: r.id,
+        kind: r.type,
+        title: r.title,
+        action: 'delete',
+        reason: `${dep} was not deleted`,
+        state: 'blocked',
+        elapsedMs: 0,
+      });
+      reporter.emit(r, 'blocked', { detail: `waits for ${dep}` });
+    },
+  );
+  const resources = state.resources.map((r) => results.get(r.id)!);
+  return { converged: resources.every((r) => r.state === 'done' || r.state === 'skipped'), resources };
+}

@@ -1,0 +1,89 @@
+import type { Cloud } from '../cloud/clients.js';
+import type { Resource, ResourceType } from '../render/graph.js';
+
+/** What a plan says of one resource (CONTRACT.md §5). */
+export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
+
+export interface Change {
+  action: Action;
+  /** One line a person reads: why this action. */
+  reason: string;
+  /** A replace that repairs a resource in ERROR (e.g. after GCE_STOCKOUT) needs no --yes. */
+  repair?: boolean;
+}
+
+/** A started long-running operation: the engine polls it until done. */
+export interface Pending {
+  describe: string;
+  /** `done: true` with `error` when the operation failed (e.g. GCE_STOCKOUT). */
+  poll(): Promise<{ done: boolean; error?: string }>;
+}
+
+/** How the engine reads and changes one kind of resource. Handlers never sleep or retry. */
+export interface Handler<R extends Resource = Resource, O = unknown> {
+  /** The live state, or undefined when absent. */
+  read(r: R, ctx: EngineContext): Promise<O | undefined>;
+  diff(r: R, observed: O | undefined, ctx: EngineContext): Change;
+  create(r: R, ctx: EngineContext): Promise<Pending | void>;
+  update(r: R, observed: O, ctx: EngineContext): Promise<Pending | void>;
+  delete(r: R, observed: O, ctx: EngineContext): Promise<Pending | void>;
+  /** Ready for what depends on it (a cluster RUNNING, a CRD Established …). */
+  ready(r: R, observed: O | undefined): boolean;
+  /** Mutations sharing a key run one at a time (GKE runs one operation per cluster). */
+  lockKey?(r: R): string;
+  /** True when the live object carries Spillway's marks (CONTRACT.md §4); others are never deleted. */
+  owned?(r: R, observed: O): boolean;
+}
+
+export interface Timing {
+  /** Between polls of an operation or of readiness (Terraform polls every 10 s). */
+  pollIntervalMs: number;
+  /** First pause before a retry; doubles up to maxBackoffMs. */
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /** How long each kind may take, create to ready (Terraform's figures by default). */
+  timeoutMs: Partial<Record<ResourceType, number>>;
+  /** Resources worked on at once. */
+  concurrency: number;
+}
+
+export const REAL_TIMING: Timing = {
+  pollIntervalMs: 10_000,
+  initialBackoffMs: 2_000,
+  maxBackoffMs: 60_000,
+  timeoutMs: {
+    'container.cluster': 90 * 60_000,
+    'container.nodePool': 120 * 60_000,
+    'gkehub.membership': 20 * 60_000,
+    'gkehub.feature': 20 * 60_000,
+    'compute.subnetwork': 20 * 60_000,
+    'serviceusage.service': 20 * 60_000,
+    'iam.binding': 10 * 60_000,
+    'kubernetes.object': 20 * 60_000,
+  },
+  concurrency: 16,
+};
+
+/** Against the sandbox: the same logic, at its time scale. */
+export const EMULATOR_TIMING: Timing = {
+  pollIntervalMs: 25,
+  initialBackoffMs: 25,
+  maxBackoffMs: 500,
+  timeoutMs: Object.fromEntries(Object.entries(REAL_TIMING.timeoutMs).map(([k]) => [k, 120_000])),
+  concurrency: 16,
+};
+
+/** Where secrets come from at apply time (never rendered, never logged). */
+export interface SecretResolver {
+  resolve(source: { fromEnv: string } | { secretManager: string }): Promise<string>;
+}
+
+export interface EngineContext {
+  cloud: Cloud;
+  /** Secret values by resource id, resolved once before anything is read (never logged). */
+  secretValues: Map<string, string>;
+  /** Project and location of each cluster by name, for reaching its Kubernetes API. */
+  clusters: Map<string, { project: string; location: string }>;
+  /** Run-wide memo (project numbers, cluster endpoints). */
+  memo: Map<string, Promise<unknown>>;
+}
