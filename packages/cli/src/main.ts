@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { EXIT, processIo, type Io } from './io.js';
 import { render, validate, type Output } from './commands.js';
 import type { SandboxUpOptions } from './sandbox-up.js';
+import type { EngineCommandOptions } from './engine-commands.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -38,6 +39,33 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   ).action(async (opts: { file: string[]; out: string; output: Output }) => {
     code = await render(opts.file, opts.out, opts.output, io);
   });
+
+  const engine = (cmd: Command) =>
+    common(cmd)
+      .option('--yes', 'go on without a prompt where something is replaced or destroyed')
+      .option('--sandbox [dir]', 'use the sandbox started with `spillway sandbox up` (its --state-dir)');
+  const runEngine = (name: 'plan' | 'apply' | 'destroy') => async (opts: EngineCommandOptions) => {
+    const commands = await import('./engine-commands.js');
+    const run = {
+      plan: commands.planCommand,
+      apply: commands.applyCommand,
+      destroy: commands.destroyCommand,
+    }[name];
+    code = await run(opts, io);
+  };
+  engine(
+    program
+      .command('plan')
+      .description('read live state; print create / update / replace / delete / no-op per resource'),
+  ).action(runEngine('plan'));
+  engine(
+    program
+      .command('apply')
+      .description('converge live state to the spec; idempotent and safe to re-run after any failure'),
+  ).action(runEngine('apply'));
+  engine(
+    program.command('destroy').description('delete what Spillway created for the spec, dependents first'),
+  ).action(runEngine('destroy'));
 
   program
     .command('sandbox')

@@ -1,5 +1,5 @@
-import { readFile, rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { startSandbox, type FaultPlan } from '@spillway/sandbox';
 import { EXIT, type Io } from './io.js';
 
@@ -46,7 +46,10 @@ export async function sandboxUp(options: SandboxUpOptions, io: Io, stop: Promise
     CLOUDSDK_CONFIG: resolve(stateDir, 'gcloud'),
     KUBECONFIG: resolve(stateDir, 'kubeconfig'),
   };
-  for (const [name, value] of Object.entries(env)) io.stdout(`export ${name}=${value}\n`);
+  const exports = Object.entries(env).map(([name, value]) => `export ${name}=${value}\n`);
+  // `spillway apply --sandbox` reads this file to reach the sandbox.
+  await writeFile(join(stateDir, 'env'), exports.join(''));
+  for (const line of exports) io.stdout(line);
   io.stderr(
     `# Spillway sandbox running (1 simulated second = ${msPerSecond} ms); state in ${stateDir}. Stop with Ctrl-C.\n`,
   );

@@ -115,7 +115,7 @@ export class Workloads {
       started.push(
         startModelServer({
           modelId: argAfter(container.args, '--model') ?? 'model',
-          loraAdapters: [],
+          loraAdapters: loraAdaptersOf(store, deployment),
           kvCacheMetric: metricOf(container.image),
           clock: this.ctx.clock,
           ...this.ctx.modelServers,
@@ -180,6 +180,18 @@ export class Workloads {
       await Promise.all(servers.map(async (s) => (await s).close()));
     }
   }
+}
+
+/** The adapters the lora-syncer sidecar would load: the `- id:` entries of its ConfigMap. */
+function loraAdaptersOf(store: ClusterRef['server']['store'], deployment: KubeObject): string[] {
+  const volume = (deployment.spec?.template?.spec?.volumes ?? []).find(
+    (v: any) => v.name === 'config-volume',
+  );
+  const configMap =
+    volume?.configMap?.name &&
+    store.get('v1', 'ConfigMap', deployment.metadata.namespace, volume.configMap.name);
+  const text: string = configMap ? ((Object.values(configMap.data ?? {})[0] as string) ?? '') : '';
+  return [...text.matchAll(/-\s*id:\s*(\S+)/g)].map((m) => m[1]!);
 }
 
 const isModelServer = (container: any) =>

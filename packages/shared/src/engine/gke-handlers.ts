@@ -196,12 +196,10 @@ export const nodePoolHandler: Handler<NodePoolResource, NodePool> = {
     return operation(ctx, r.project, r.location, op);
   },
   async update(r, _live, ctx) {
-    const [op] = await ctx.cloud
-      .container()
-      .setNodePoolAutoscaling({
-        name: `${clusterName(r, r.cluster)}/nodePools/${r.name}`,
-        autoscaling: (r.body as any).autoscaling,
-      });
+    const [op] = await ctx.cloud.container().setNodePoolAutoscaling({
+      name: `${clusterName(r, r.cluster)}/nodePools/${r.name}`,
+      autoscaling: (r.body as any).autoscaling,
+    });
     return operation(ctx, r.project, r.location, op);
   },
   async delete(r, _live, ctx) {
