@@ -67,7 +67,8 @@ export function toCallError(error: unknown): CallError {
     if (GRPC_NAMES[e.code]) reasons.push(GRPC_NAMES[e.code]!);
   }
   const response = e?.response;
-  const body = response?.data ?? response?.body ?? e?.body;
+  // client-node's ApiException carries the Status as a JSON string.
+  const body = parsed(response?.data ?? response?.body ?? e?.body);
   status ??=
     numberOr(response?.status) ??
     numberOr(response?.statusCode) ??
@@ -88,6 +89,15 @@ export function toCallError(error: unknown): CallError {
     message,
     ...(networkCode ? { networkCode } : {}),
   };
+}
+
+function parsed(body: unknown): any {
+  if (typeof body !== 'string') return body;
+  try {
+    return JSON.parse(body);
+  } catch {
+    return body;
+  }
 }
 
 const numberOr = (v: unknown) => (typeof v === 'number' && v >= 100 ? v : undefined);

@@ -2,6 +2,12 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import * as k8s from '@kubernetes/client-node';
 import { HttpError } from './clients.js';
+import { isNotFound, toCallError } from './errors.js';
+
+/** The object, or its kind (a CRD not installed yet), does not exist. */
+const absent = (error: unknown) =>
+  isNotFound(toCallError(error)) ||
+  /Unrecognized API version and kind/.test(String((error as Error)?.message));
 
 /**
  * One cluster's Kubernetes API. client-node resolves where an object lives (discovery, plural
@@ -91,8 +97,7 @@ export function kubeClient(endpoint: string, caCertBase64: string, token: string
       try {
         return (await send('GET', await pathOf(ref, 'read'))).data;
       } catch (error) {
-        if (error instanceof HttpError && error.response.status === 404) return undefined;
-        if (/Unrecognized API version and kind/.test(String((error as Error).message))) return undefined;
+        if (absent(error)) return undefined;
         throw error;
       }
     },
@@ -111,7 +116,7 @@ export function kubeClient(endpoint: string, caCertBase64: string, token: string
       try {
         await send('DELETE', await pathOf(ref, 'delete'));
       } catch (error) {
-        if (error instanceof HttpError && error.response.status === 404) return;
+        if (absent(error)) return;
         throw error;
       }
     },
@@ -121,7 +126,7 @@ export function kubeClient(endpoint: string, caCertBase64: string, token: string
       try {
         return (await send('GET', (await pathOf(ref, 'list')) + query)).data.items ?? [];
       } catch (error) {
-        if (/Unrecognized API version and kind/.test(String((error as Error).message))) return [];
+        if (absent(error)) return [];
         throw error;
       }
     },

@@ -102,6 +102,7 @@ export async function plan(
 ): Promise<PlanEntry[]> {
   const reporter = new Reporter(options.onEvent);
   const entries = new Map<string, PlanEntry>();
+  const unreadable: string[] = [];
   await schedule(
     state.resources,
     () => [],
@@ -109,18 +110,28 @@ export async function plan(
     async (r) => {
       reporter.emit(r, 'reading');
       const handler = handlerFor(r);
-      const live = await withRetries(
-        () => handler.read(r, ctx),
-        options.timing,
-        deadlineFor(r, options.timing),
-      );
-      const change = handler.diff(r, live, ctx);
-      entries.set(r.id, entry(r, change));
-      reporter.emit(r, 'done', { action: change.action, detail: change.reason });
-      return 'done';
+      try {
+        const live = await withRetries(
+          () => handler.read(r, ctx),
+          options.timing,
+          deadlineFor(r, options.timing),
+        );
+        const change = handler.diff(r, live, ctx);
+        entries.set(r.id, entry(r, change));
+        reporter.emit(r, 'done', { action: change.action, detail: change.reason });
+        return 'done';
+      } catch (error) {
+        const message = describeCallError(toCallError(error));
+        unreadable.push(`${r.title}: ${message}`);
+        reporter.emit(r, 'failed', { detail: message });
+        return 'failed';
+      }
     },
     () => undefined,
   );
+  if (unreadable.length) {
+    throw new PlanError(`cannot read ${unreadable.length} resource(s): ${unreadable.slice(0, 3).join('; ')}`);
+  }
   return state.resources.map((r) => entries.get(r.id)!);
 }
 
@@ -134,6 +145,9 @@ const entry = (r: Resource, change: Change): PlanEntry => ({
 });
 
 export class OperationFailed extends Error {}
+
+/** A plan cannot be made: some resource could not be read (permissions, an API down). */
+export class PlanError extends Error {}
 
 /** Polls an operation until done; its error (e.g. GCE_STOCKOUT) fails the resource with that cause. */
 async function waitFor(pending: Pending | void, r: Resource, timing: Timing, deadline: number) {
