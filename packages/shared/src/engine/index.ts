@@ -153,5 +153,6 @@ async function gatewayAddresses(state: DesiredState, ctx: EngineContext): Promis
 }
 
 export type { ProgressEvent, ProgressListener, ResourceState } from './events.js';
+export { contains } from './kube-handler.js';
 export type { PlanEntry, ResourceResult, ApplyResult } from './run.js';
 export { REAL_TIMING, EMULATOR_TIMING, type Timing, type Action } from './types.js';

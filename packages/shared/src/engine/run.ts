@@ -54,21 +54,28 @@ class Reporter {
   }
 }
 
-/** Runs `work` for every resource once its dependencies are done, at most `concurrency` at a time. */
+/**
+ * Runs `work` for every resource once its dependencies are done. Google Cloud changes and
+ * Kubernetes objects have separate limits, so a burst of cheap object applies never holds back
+ * a cluster or a fleet membership on the critical path.
+ */
 async function schedule(
   resources: Resource[],
   dependencies: (r: Resource) => string[],
-  concurrency: number,
+  timing: Timing,
   work: (r: Resource) => Promise<'done' | 'failed' | 'skipped'>,
   onBlocked: (r: Resource, failedDependency: string) => void,
 ): Promise<Map<string, 'done' | 'failed' | 'skipped' | 'blocked'>> {
   const outcome = new Map<string, 'done' | 'failed' | 'skipped' | 'blocked'>();
   const ids = new Set(resources.map((r) => r.id));
   const started = new Set<string>();
+  const pool = (r: Resource) => (r.type === 'kubernetes.object' ? 'kube' : 'cloud');
+  const limit = { cloud: timing.concurrency, kube: timing.kubeConcurrency };
+  const running = { cloud: 0, kube: 0 };
   return new Promise((resolve) => {
     const pump = () => {
       for (const r of resources) {
-        if (started.has(r.id) || started.size - outcome.size >= concurrency) continue;
+        if (started.has(r.id)) continue;
         const deps = dependencies(r).filter((d) => ids.has(d));
         const bad = deps.find((d) => outcome.get(d) === 'failed' || outcome.get(d) === 'blocked');
         if (bad) {
@@ -77,11 +84,14 @@ async function schedule(
           onBlocked(r, bad);
           continue;
         }
+        if (running[pool(r)] >= limit[pool(r)]) continue;
         if (!deps.every((d) => outcome.get(d) === 'done' || outcome.get(d) === 'skipped')) continue;
         started.add(r.id);
+        running[pool(r)]++;
         work(r)
           .catch(() => 'failed' as const)
           .then((result) => {
+            running[pool(r)]--;
             outcome.set(r.id, result);
             pump();
           });
@@ -106,7 +116,7 @@ export async function plan(
   await schedule(
     state.resources,
     () => [],
-    options.timing.concurrency,
+    options.timing,
     async (r) => {
       reporter.emit(r, 'reading');
       const handler = handlerFor(r);
@@ -217,7 +227,7 @@ export async function apply(
   await schedule(
     state.resources,
     (r) => r.dependsOn,
-    options.timing.concurrency,
+    options.timing,
     async (r) => {
       const p = plannedById.get(r.id)!;
       try {
@@ -313,7 +323,7 @@ export async function destroy(
   await schedule(
     reversed,
     (r) => dependents.get(r.id) ?? [],
-    options.timing.concurrency,
+    options.timing,
     async (r) => {
       const handler = handlerFor(r);
       const deadline = deadlineFor(r, options.timing);

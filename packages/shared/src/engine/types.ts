@@ -43,8 +43,10 @@ export interface Timing {
   maxBackoffMs: number;
   /** How long each kind may take, create to ready (Terraform's figures by default). */
   timeoutMs: Partial<Record<ResourceType, number>>;
-  /** Resources worked on at once. */
+  /** Google Cloud resources worked on at once. */
   concurrency: number;
+  /** Kubernetes objects worked on at once (cheap calls, many of them). */
+  kubeConcurrency: number;
 }
 
 export const REAL_TIMING: Timing = {
@@ -62,6 +64,7 @@ export const REAL_TIMING: Timing = {
     'kubernetes.object': 20 * 60_000,
   },
   concurrency: 16,
+  kubeConcurrency: 32,
 };
 
 /** Against the sandbox: the same logic, at its time scale. */
@@ -71,6 +74,7 @@ export const EMULATOR_TIMING: Timing = {
   maxBackoffMs: 500,
   timeoutMs: Object.fromEntries(Object.entries(REAL_TIMING.timeoutMs).map(([k]) => [k, 120_000])),
   concurrency: 16,
+  kubeConcurrency: 32,
 };
 
 /** Where secrets come from at apply time (never rendered, never logged). */

@@ -1,0 +1,106 @@
+// Apply's wall time against the critical path of its graph, and the seeds' manual order (one step
+// after another) against Spillway's apply, all measured in this run on the sandbox with
+// time-scaled operation latencies. Prints ratios; asserts nothing (timing is not a test).
+import { readFileSync } from 'node:fs';
+import { applySpec, checkSpec, cloudFromEnv, EMULATOR_TIMING, renderDesiredState } from '@spillway/shared';
+import { DEFAULT_GKE_DURATIONS, startSandbox } from '@spillway/sandbox';
+
+const MS_PER_SECOND = 10;
+/** Simulated seconds each kind of change takes in the sandbox (its defaults). */
+const SECONDS = {
+  'serviceusage.service': 5,
+  'container.cluster': DEFAULT_GKE_DURATIONS.clusterCreate,
+  'container.nodePool': DEFAULT_GKE_DURATIONS.nodePoolCreate,
+  'gkehub.membership': 30,
+  'gkehub.feature': 30,
+  'compute.subnetwork': 10,
+  'iam.binding': 0,
+  'kubernetes.object': 0,
+};
+const TIMING = { ...EMULATOR_TIMING, pollIntervalMs: 10, initialBackoffMs: 10, maxBackoffMs: 100 };
+
+const example = readFileSync(new URL('../../../examples/food-review.yaml', import.meta.url), 'utf8');
+
+function specWithRegions(n) {
+  if (n === 2) return example;
+  const regions = Array.from({ length: n }, (_, i) => `bench-region${i + 1}`);
+  const clusters = regions
+    .map(
+      (region, i) => `
+    - name: gke-${i + 1}
+      location: ${region}-a
+      ${i === 0 ? 'configCluster: true' : ''}
+      proxySubnet: { cidr: 10.${i * 2}.0.0/23 }
+      acceleratorPools:
+        - name: h100
+          accelerator: { type: nvidia-h100-80gb, count: 2 }
+          machineType: a3-highgpu-2g
+          nodes: { initial: 1, min: 1, max: 10 }`,
+    )
+    .join('');
+  const service = example
+    .split(/^---$/m)[1]
+    .replace('regions: [us-east4, europe-west3]', '')
+    .replace('preferredRegions: [us-east4]', 'preferredRegions: [bench-region1]');
+  return `apiVersion: spillway.dev/v1alpha1
+kind: InferencePlatform
+metadata: { name: inference-prod }
+spec:
+  projectId: my-project
+  clusters:${clusters}
+---${service}`;
+}
+
+/** The longest chain of dependent operation times in the graph, in wall ms at the sandbox's scale. */
+function criticalPathMs(state) {
+  const finish = new Map();
+  for (const r of state.resources) {
+    const start = Math.max(0, ...r.dependsOn.map((d) => finish.get(d) ?? 0));
+    finish.set(r.id, start + SECONDS[r.type] * MS_PER_SECOND);
+  }
+  return Math.max(...finish.values());
+}
+
+async function timedApply(spec, concurrency) {
+  const sandbox = await startSandbox({ msPerSecond: MS_PER_SECOND });
+  const env = { ...sandbox.env, HF_TOKEN: 'hf_bench' };
+  const cloud = cloudFromEnv(env);
+  try {
+    const start = performance.now();
+    const report = await applySpec(spec, {
+      cloud,
+      env,
+      timing: { ...TIMING, concurrency, kubeConcurrency: concurrency === 1 ? 1 : TIMING.kubeConcurrency },
+      allowReplace: false,
+    });
+    const ms = performance.now() - start;
+    if (!report.converged)
+      throw new Error(
+        report.resources
+          .filter((r) => r.error)
+          .map((r) => r.error)
+          .join('; '),
+      );
+    return ms;
+  } finally {
+    await cloud.close();
+    await sandbox.close();
+  }
+}
+
+console.log(
+  `apply on the sandbox (1 simulated second = ${MS_PER_SECOND} ms; cluster ${SECONDS['container.cluster']} s, node pool ${SECONDS['container.nodePool']} s):`,
+);
+for (const n of [2, 5, 10]) {
+  const result = checkSpec([{ file: `bench-${n}.yaml`, text: specWithRegions(n) }]);
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  const state = renderDesiredState(result.spec);
+  const critical = criticalPathMs(state);
+  const spillway = await timedApply(result.spec, EMULATOR_TIMING.concurrency);
+  let line = `  ${String(n).padStart(2)} regions, ${String(state.resources.length).padStart(4)} resources: apply ${(spillway / 1000).toFixed(2)} s / critical path ${(critical / 1000).toFixed(2)} s = ${(spillway / critical).toFixed(2)}`;
+  if (n <= 5) {
+    const manual = await timedApply(result.spec, 1);
+    line += `; the manual order (one step after another) ${(manual / 1000).toFixed(2)} s = ${(manual / spillway).toFixed(1)}× Spillway`;
+  }
+  console.log(line);
+}
