@@ -269,7 +269,12 @@ export function gkeHubApi(deps: ApiDeps, options: GkeHubOptions = {}): GoogleApi
           const name = `${parent}/memberships/${id}`;
           if (state.memberships[name])
             throw new ApiError(409, `Resource '${name}' already exists`, 'alreadyExists');
-          const link = getPath(req.body, 'endpoint.gkeCluster.resourceLink');
+          // gcloud builds the link from its container endpoint, which points at the sandbox: keep the path.
+          const given = getPath(req.body, 'endpoint.gkeCluster.resourceLink');
+          const link =
+            typeof given === 'string'
+              ? given.replace(/^\/\/[^/]+\/(?:v1\/)?projects\//, '//container.googleapis.com/projects/')
+              : given;
           if (typeof link !== 'string' || !GKE_LINK.test(link)) {
             throw new ApiError(
               400,

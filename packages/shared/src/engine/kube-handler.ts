@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import type { KubeClient } from '../cloud/kube.js';
 import type { KubeManifest, KubeObjectResource } from '../render/graph.js';
 import { FIELD_MANAGER } from '../render/labels.js';
+import { TOKEN_HASH_ANNOTATION } from '../render/script.js';
 import { isNotFound, toCallError } from '../cloud/errors.js';
 import type { Change, EngineContext, Handler } from './types.js';
 
 /** Kubernetes objects by server-side apply, field manager `spillway`, at the endpoint GKE returned. */
-export const TOKEN_HASH_ANNOTATION = 'spillway.dev/value-sha256';
+export { TOKEN_HASH_ANNOTATION };
 
 type Live = Record<string, any>;
 

@@ -10,7 +10,11 @@ import { renderScript } from './script.js';
  */
 export function renderFiles(spec: Spec, state: DesiredState): Map<string, string> {
   const files = new Map<string, string>();
-  const kube = state.resources.filter((r): r is KubeObjectResource => r.type === 'kubernetes.object');
+  // Secrets are left out: their value is not rendered, and apply.sh creates them from their source
+  // (applying a value-less copy with the same field manager would remove the value).
+  const kube = state.resources.filter(
+    (r): r is KubeObjectResource => r.type === 'kubernetes.object' && !r.secretSource,
+  );
   for (const [path, objects] of groupBy(kube, (r) => manifestPath(r.cluster, r.bundle))) {
     files.set(path, objects.map((r) => toYaml(r)).join('---\n'));
   }
@@ -26,16 +30,7 @@ const YAML_OPTIONS = { lineWidth: 0, aliasDuplicateObjects: false } as const;
 export const manifestPath = (cluster: string, bundle: string) => `kubernetes/${cluster}/${bundle}.yaml`;
 
 function toYaml(r: KubeObjectResource): string {
-  const head = r.secretSource
-    ? `# The value of key ${r.secretSource.key} comes from ${describeSource(r.secretSource.source)} at apply time.\n`
-    : '';
-  return head + stringify(r.manifest, YAML_OPTIONS);
-}
-
-export function describeSource(source: NonNullable<KubeObjectResource['secretSource']>['source']): string {
-  return 'fromEnv' in source
-    ? `the environment variable ${source.fromEnv}`
-    : `Secret Manager (${source.secretManager})`;
+  return stringify(r.manifest, YAML_OPTIONS);
 }
 
 function gcpView(r: Exclude<Resource, KubeObjectResource>): Record<string, unknown> {

@@ -25,5 +25,5 @@ export { FIELD_MANAGER, gcpLabels, kubeLabels } from './labels.js';
 export { REQUIRED_APIS } from './gcp.js';
 export { GATEWAY_CLASS } from './gateway.js';
 export { hpaMetricName, lbMetricName } from './autoscaling.js';
-export { renderFiles, manifestPath, describeSource } from './files.js';
+export { renderFiles, manifestPath } from './files.js';
 export { renderScript } from './script.js';

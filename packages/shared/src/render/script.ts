@@ -4,6 +4,9 @@ import { kubeContext, membershipName, proxySubnetName, workloadPool } from './id
 import { iamBindingsFor, REQUIRED_APIS } from './gcp.js';
 import { manifestPath } from './files.js';
 
+/** The annotation apply puts on a Secret: the first 16 hex digits of its value's SHA-256. */
+export const TOKEN_HASH_ANNOTATION = 'spillway.dev/value-sha256';
+
 /**
  * The same desired state as gcloud and kubectl commands, one after another in dependency order:
  * for people who want to read or run the steps by hand (the seeds' forty steps, made consistent).
@@ -109,20 +112,24 @@ function kubeSteps(platform: Platform, state: DesiredState, step: Step) {
     const lines: string[] = [];
     for (const r of objects.filter((o) => o.secretSource)) {
       const m = r.manifest;
-      // The token goes through a pipe, never a command-line argument that `ps` would show.
+      // The token goes through a pipe, never a command-line argument that `ps` would show; its hash
+      // is the annotation apply compares, so plan agrees with what this script wrote.
       const source = r.secretSource!.source;
-      const value =
+      const read =
         'fromEnv' in source
-          ? `printf '%s' "\${${source.fromEnv}:?set ${source.fromEnv} to the Hugging Face token}"`
-          : `gcloud secrets versions access ${secretVersion(source.secretManager)}`;
+          ? `"\${${source.fromEnv}:?set ${source.fromEnv} to the Hugging Face token}"`
+          : `"$(gcloud secrets versions access ${secretVersion(source.secretManager)})"`;
       const labels = Object.entries(m.metadata.labels ?? {})
         .map(([k, v]) => `${k}=${v}`)
         .join(' ');
       lines.push(
-        `${value} | \\`,
+        `TOKEN=${read}`,
+        `printf '%s' "$TOKEN" | \\`,
         `  kubectl create secret generic ${m.metadata.name} --namespace=${m.metadata.namespace} --from-file=${r.secretSource!.key}=/dev/stdin --dry-run=client -o yaml | \\`,
         `  kubectl label --local -f - ${labels} -o yaml | \\`,
+        `  kubectl annotate --local -f - ${TOKEN_HASH_ANNOTATION}="$(printf '%s' "$TOKEN" | sha256sum | cut -c1-16)" -o yaml | \\`,
         `  ${apply} --context=${ctx} -f - >/dev/null`,
+        'unset TOKEN',
       );
     }
     const file = manifestPath(name, bundle);
@@ -130,7 +137,8 @@ function kubeSteps(platform: Platform, state: DesiredState, step: Step) {
     // A CRD must be established before objects of its kind are applied.
     for (const crd of objects.filter((o) => o.manifest.kind === 'CustomResourceDefinition')) {
       lines.push(
-        `kubectl wait --for=condition=Established crd/${crd.manifest.metadata.name} --context=${ctx} --timeout=120s`,
+        // A plain polling loop: it works with any API server (kubectl wait needs a watch).
+        `for _ in $(seq 60); do [ "$(kubectl get crd/${crd.manifest.metadata.name} --context=${ctx} -o jsonpath='{.status.conditions[?(@.type=="Established")].status}')" = True ] && break; sleep 2; done`,
       );
     }
     step(`${bundle} objects in ${name}`, ...lines);
