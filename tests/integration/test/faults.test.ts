@@ -148,7 +148,7 @@ describe('changes that force replacement', () => {
     ]);
     const calls = sandbox.faults.calls.get('container DeleteNodePool') ?? 0;
     const refused = await applySpec(changed, { cloud, timing: TIMING, env, allowReplace: false });
-    expect(refused.refused).toMatch(/would replace 2 resource\(s\).*spot true → false.*--yes/);
+    expect(refused.refused).toMatch(/would replace or delete 2 resource\(s\).*spot true → false.*--yes/);
     expect(sandbox.faults.calls.get('container DeleteNodePool') ?? 0).toBe(calls);
     const replaced = await applySpec(changed, { cloud, timing: TIMING, env, allowReplace: true });
     expect(replaced.converged).toBe(true);

@@ -3,6 +3,7 @@ import { renderDesiredState } from '../render/index.js';
 import type { DesiredState, KubeObjectResource } from '../render/graph.js';
 import type { Cloud } from '../cloud/clients.js';
 import { clusterClient } from './kube-handler.js';
+import { findOrphans, orderOrphans } from './orphans.js';
 import type { ProgressListener } from './events.js';
 import { apply, destroy, plan, type ApplyResult, type PlanEntry } from './run.js';
 import type { EngineContext, Timing } from './types.js';
@@ -79,7 +80,12 @@ export interface PlanReport {
 export async function planSpec(spec: Spec, options: EngineOptions): Promise<PlanReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);
-  const resources = await plan(state, ctx, { timing: options.timing, ...(onEvent ? { onEvent } : {}) });
+  const orphans = orderOrphans(await findOrphans(spec, state, ctx));
+  const resources = await plan(state, ctx, {
+    timing: options.timing,
+    orphans,
+    ...(onEvent ? { onEvent } : {}),
+  });
   return { resources: resources.map((r) => ({ ...r, reason: redact(r.reason) })) };
 }
 
@@ -93,9 +99,11 @@ export async function applySpec(
 ): Promise<ApplyReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);
+  const orphans = orderOrphans(await findOrphans(spec, state, ctx));
   const result = await apply(state, ctx, {
     timing: options.timing,
     allowReplace: options.allowReplace,
+    orphans,
     ...(onEvent ? { onEvent } : {}),
   });
   const addresses = result.converged ? await gatewayAddresses(state, ctx) : {};

@@ -28,7 +28,14 @@ export interface ResourceResult extends PlanEntry {
 export interface RunOptions {
   timing: Timing;
   onEvent?: ProgressListener;
+  /** Spillway's resources that the spec no longer has: planned and applied as deletes. */
+  orphans?: Resource[];
 }
+
+export const ORPHAN_REASON = "Spillway's, no longer in the spec";
+
+/** Deleting these costs GPUs and data: like a replace, it needs --yes. */
+const DESTRUCTIVE: ReadonlySet<string> = new Set(['container.cluster', 'container.nodePool']);
 
 class Reporter {
   private readonly started = new Map<string, number>();
@@ -142,7 +149,14 @@ export async function plan(
   if (unreadable.length) {
     throw new PlanError(`cannot read ${unreadable.length} resource(s): ${unreadable.slice(0, 3).join('; ')}`);
   }
-  return state.resources.map((r) => entries.get(r.id)!);
+  const deletes = (options.orphans ?? []).map((r) => ({
+    id: r.id,
+    kind: r.type,
+    title: r.title,
+    action: 'delete' as Action,
+    reason: ORPHAN_REASON,
+  }));
+  return [...state.resources.map((r) => entries.get(r.id)!), ...deletes];
 }
 
 const entry = (r: Resource, change: Change): PlanEntry => ({
@@ -209,12 +223,17 @@ export async function apply(
   ctx: EngineContext,
   options: ApplyOptions,
 ): Promise<ApplyResult> {
-  const planned = await plan(state, ctx, { timing: options.timing });
-  const replaces = planned.filter((p) => p.action === 'replace' && !p.repair);
+  const planned = await plan(state, ctx, {
+    timing: options.timing,
+    ...(options.orphans ? { orphans: options.orphans } : {}),
+  });
+  const replaces = planned.filter(
+    (p) => (p.action === 'replace' && !p.repair) || (p.action === 'delete' && DESTRUCTIVE.has(p.kind)),
+  );
   if (replaces.length && !options.allowReplace) {
     return {
       converged: false,
-      refused: `apply would replace ${replaces.length} resource(s): ${replaces.map((p) => `${p.title} (${p.reason})`).join('; ')}. Nothing was changed; run again with --yes to replace them.`,
+      refused: `apply would replace or delete ${replaces.length} resource(s): ${replaces.map((p) => `${p.title} (${p.reason})`).join('; ')}. Nothing was changed; run again with --yes to go ahead.`,
       resources: planned.map((p) => ({ ...p, state: 'skipped', elapsedMs: 0 })),
     };
   }
@@ -250,8 +269,58 @@ export async function apply(
       reporter.emit(r, 'blocked', { action: p.action, detail });
     },
   );
-  const resources = state.resources.map((r) => results.get(r.id)!);
-  return { converged: resources.every((r) => r.state === 'done'), resources };
+  const converged = state.resources.every((r) => results.get(r.id)!.state === 'done');
+  // What the spec dropped goes last, once what replaces it runs, and only if the rest converged.
+  const orphans = converged ? (options.orphans ?? []) : [];
+  await schedule(
+    orphans,
+    (r) => r.dependsOn,
+    options.timing,
+    async (r) => {
+      const base = {
+        id: r.id,
+        kind: r.type,
+        title: r.title,
+        action: 'delete' as Action,
+        reason: ORPHAN_REASON,
+      };
+      try {
+        const outcome = await deleteOne(r, ctx, options.timing, locks, reporter);
+        results.set(r.id, {
+          ...base,
+          state: outcome === 'deleted' ? 'done' : 'skipped',
+          elapsedMs: reporter.elapsed(r),
+        });
+        reporter.emit(r, outcome === 'deleted' ? 'done' : 'skipped', { action: 'delete', detail: outcome });
+        return 'done';
+      } catch (error) {
+        const message =
+          error instanceof OperationFailed ? error.message : describeCallError(toCallError(error));
+        results.set(r.id, { ...base, state: 'failed', elapsedMs: reporter.elapsed(r), error: message });
+        reporter.emit(r, 'failed', { action: 'delete', detail: message });
+        return 'failed';
+      }
+    },
+    (r, dep) => {
+      results.set(r.id, {
+        id: r.id,
+        kind: r.type,
+        title: r.title,
+        action: 'delete',
+        reason: ORPHAN_REASON,
+        state: 'blocked',
+        elapsedMs: 0,
+        error: `waits for ${dep}`,
+      });
+    },
+  );
+  const resources = [...state.resources, ...(options.orphans ?? [])].map(
+    (r) => results.get(r.id) ?? { ...plannedById.get(r.id)!, state: 'skipped' as const, elapsedMs: 0 },
+  );
+  return {
+    converged: resources.every((r) => r.state === 'done' || (r.action === 'delete' && r.state === 'skipped')),
+    resources,
+  };
 }
 
 /** One resource: read, decide, change, wait for the operation, wait until ready. */
@@ -304,6 +373,29 @@ async function converge(r: Resource, ctx: EngineContext, timing: Timing, locks: 
 
 export type DestroyOptions = RunOptions;
 
+/** Deletes one resource if it is Spillway's, waiting until it is gone; says why when it is left. */
+async function deleteOne(
+  r: Resource,
+  ctx: EngineContext,
+  timing: Timing,
+  locks: Locks,
+  reporter: Reporter,
+): Promise<string> {
+  const handler = handlerFor(r);
+  const deadline = deadlineFor(r, timing);
+  reporter.emit(r, 'reading');
+  const live = await withRetries(() => handler.read(r, ctx), timing, deadline);
+  if (live === undefined) return 'already gone';
+  if (!handler.owned?.(r, live)) return "not Spillway's (adopted or unmarked): kept";
+  reporter.emit(r, 'deleting', { action: 'delete' });
+  await locks.run(handler.lockKey?.(r), async () => {
+    const pending = await withRetries(() => handler.delete(r, live, ctx), timing, deadline);
+    await waitFor(pending, r, timing, deadline);
+  });
+  await readUntil(r, ctx, timing, deadline, (l) => l === undefined, 'deleted');
+  return 'deleted';
+}
+
 /** Deletes what Spillway created for the desired state, dependents first; adopted and unmarked resources stay. */
 export async function destroy(
   state: DesiredState,
@@ -325,8 +417,6 @@ export async function destroy(
     (r) => dependents.get(r.id) ?? [],
     options.timing,
     async (r) => {
-      const handler = handlerFor(r);
-      const deadline = deadlineFor(r, options.timing);
       const base = { id: r.id, kind: r.type, title: r.title, action: 'delete' as Action };
       try {
         if (r.type === 'kubernetes.object' && deletedClusters.has(r.cluster)) {
@@ -334,26 +424,18 @@ export async function destroy(
           reporter.emit(r, 'skipped', { detail: 'goes with its cluster' });
           return 'skipped';
         }
-        reporter.emit(r, 'reading');
-        const live = await withRetries(() => handler.read(r, ctx), options.timing, deadline);
-        if (live === undefined || !handler.owned?.(r, live)) {
-          const reason = live === undefined ? 'already gone' : "not Spillway's (adopted or unmarked): kept";
+        const outcome = await deleteOne(r, ctx, options.timing, locks, reporter);
+        if (outcome !== 'deleted') {
           results.set(r.id, {
             ...base,
             action: 'noop',
-            reason,
+            reason: outcome,
             state: 'skipped',
             elapsedMs: reporter.elapsed(r),
           });
-          reporter.emit(r, 'skipped', { action: 'noop', detail: reason });
+          reporter.emit(r, 'skipped', { action: 'noop', detail: outcome });
           return 'skipped';
         }
-        reporter.emit(r, 'deleting', { action: 'delete' });
-        await locks.run(handler.lockKey?.(r), async () => {
-          const pending = await withRetries(() => handler.delete(r, live, ctx), options.timing, deadline);
-          await waitFor(pending, r, options.timing, deadline);
-        });
-        await readUntil(r, ctx, options.timing, deadline, (l) => l === undefined, 'deleted');
         results.set(r.id, { ...base, reason: 'deleted', state: 'done', elapsedMs: reporter.elapsed(r) });
         reporter.emit(r, 'done', { action: 'delete' });
         return 'done';

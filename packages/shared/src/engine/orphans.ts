@@ -1,0 +1,175 @@
+import type {
+  ClusterResource,
+  DesiredState,
+  KubeObjectResource,
+  MembershipResource,
+  NodePoolResource,
+  Resource,
+} from '../render/graph.js';
+import { ids } from '../render/ids.js';
+import type { Spec } from '../spec/model.js';
+import { clusterClient } from './kube-handler.js';
+import type { EngineContext } from './types.js';
+
+/**
+ * What Spillway made that the spec no longer has (CONTRACT.md §4 marks): clusters and memberships
+ * of the platform, node pools of its clusters, and Kubernetes objects of its services and platform.
+ * They are returned as resources, so the handlers delete them as they delete anything else.
+ */
+export async function findOrphans(spec: Spec, state: DesiredState, ctx: EngineContext): Promise<Resource[]> {
+  const desired = new Set(state.resources.map((r) => r.id));
+  // A cluster's own pools (gcloud's default-pool) come with it: they are never orphans.
+  for (const r of state.resources) {
+    if (r.type !== 'container.cluster') continue;
+    for (const pool of (r.body.nodePools as { name: string }[] | undefined) ?? []) {
+      desired.add(ids.nodePool(r.project, r.location, r.name, pool.name));
+    }
+  }
+  const orphans: Resource[] = [];
+  for (const platform of spec.platforms) {
+    const owner = { platform: platform.name };
+    const project = platform.projectId;
+    const [list] = await ctx.cloud.container().listClusters({ parent: `projects/${project}/locations/-` });
+    const ours = (list.clusters ?? []).filter(
+      (c) =>
+        c.resourceLabels?.['managed-by'] === 'spillway' &&
+        c.resourceLabels?.['spillway-platform'] === platform.name,
+    );
+    for (const c of ours) {
+      const id = ids.cluster(project, c.location!, c.name!);
+      if (!desired.has(id)) {
+        const orphan: ClusterResource = {
+          type: 'container.cluster',
+          id,
+          dependsOn: [],
+          owner,
+          title: `GKE cluster ${c.name} (${c.location}), no longer in the spec`,
+          project,
+          location: c.location!,
+          name: c.name!,
+          body: {},
+        };
+        orphans.push(orphan);
+        continue;
+      }
+      for (const pool of c.nodePools ?? []) {
+        const poolId = ids.nodePool(project, c.location!, c.name!, pool.name!);
+        if (
+          desired.has(poolId) ||
+          (pool.config?.resourceLabels as Record<string, string> | undefined)?.['managed-by'] !== 'spillway'
+        )
+          continue;
+        const orphan: NodePoolResource = {
+          type: 'container.nodePool',
+          id: poolId,
+          dependsOn: [],
+          owner,
+          title: `node pool ${pool.name} in ${c.name}, no longer in the spec`,
+          project,
+          location: c.location!,
+          cluster: c.name!,
+          name: pool.name!,
+          body: {},
+        };
+        orphans.push(orphan);
+      }
+    }
+    const memberships = await ctx.cloud
+      .rest('gkehub')
+      .request('GET', `/v1/projects/${project}/locations/global/memberships`);
+    for (const m of memberships.resources ?? []) {
+      if (m.labels?.['managed-by'] !== 'spillway' || m.labels?.['spillway-platform'] !== platform.name)
+        continue;
+      const membershipId = String(m.name).split('/').pop()!;
+      const id = ids.membership(project, membershipId);
+      if (desired.has(id)) continue;
+      const orphan: MembershipResource = {
+        type: 'gkehub.membership',
+        id,
+        dependsOn: [],
+        owner,
+        title: `fleet membership ${membershipId}, no longer in the spec`,
+        project,
+        membershipId,
+        body: {},
+      };
+      orphans.push(orphan);
+    }
+  }
+  orphans.push(...(await kubeOrphans(spec, state, ctx, desired)));
+  return orphans;
+}
+
+/** Objects labelled for a service (or the platform) in the spec, in its clusters, that it no longer renders. */
+async function kubeOrphans(
+  spec: Spec,
+  state: DesiredState,
+  ctx: EngineContext,
+  desired: Set<string>,
+): Promise<KubeObjectResource[]> {
+  const kinds = new Map<string, { apiVersion: string; kind: string }>();
+  for (const r of state.resources) {
+    if (r.type === 'kubernetes.object')
+      kinds.set(`${r.manifest.apiVersion}/${r.manifest.kind}`, {
+        apiVersion: r.manifest.apiVersion,
+        kind: r.manifest.kind,
+      });
+  }
+  const selectors = [
+    ...spec.services.map((s) => ({
+      owner: { platform: s.platform.name, service: s.name },
+      selector: `app.kubernetes.io/managed-by=spillway,spillway.dev/service=${s.name}`,
+    })),
+    ...spec.platforms.map((p) => ({
+      owner: { platform: p.name },
+      selector: `app.kubernetes.io/managed-by=spillway,spillway.dev/platform=${p.name}`,
+    })),
+  ];
+  const orphans: KubeObjectResource[] = [];
+  for (const platform of spec.platforms) {
+    for (const cluster of platform.clusters) {
+      const client = await clusterClient(ctx, cluster.name);
+      if (!client) continue;
+      for (const { apiVersion, kind } of kinds.values()) {
+        for (const { owner, selector } of selectors) {
+          for (const item of await client.list(apiVersion, kind, undefined, selector)) {
+            const manifest = {
+              apiVersion,
+              kind,
+              metadata: {
+                name: item.metadata.name,
+                ...(item.metadata.namespace ? { namespace: item.metadata.namespace } : {}),
+              },
+            };
+            const id = ids.kube(cluster.name, manifest);
+            if (desired.has(id) || orphans.some((o) => o.id === id)) continue;
+            const where = manifest.metadata.namespace ? `${manifest.metadata.namespace}/` : '';
+            orphans.push({
+              type: 'kubernetes.object',
+              id,
+              dependsOn: [],
+              owner,
+              title: `${kind} ${where}${manifest.metadata.name} in ${cluster.name}, no longer in the spec`,
+              cluster: cluster.name,
+              bundle: 'orphans',
+              manifest,
+            });
+          }
+        }
+      }
+    }
+  }
+  return orphans;
+}
+
+/** Deletion order: objects before node pools, node pools and memberships before clusters. */
+export function orderOrphans(orphans: Resource[]): Resource[] {
+  const rank: Record<string, number> = {
+    'kubernetes.object': 0,
+    'container.nodePool': 1,
+    'gkehub.membership': 1,
+    'container.cluster': 2,
+  };
+  const byRank = (n: number) => orphans.filter((o) => rank[o.type] === n).map((o) => o.id);
+  return orphans.map((o) => ({ ...o, dependsOn: rank[o.type]! > 0 ? byRank(rank[o.type]! - 1) : [] }));
+}
