@@ -9,6 +9,7 @@ import {
   loadSpecFiles,
   planSpec,
   REAL_TIMING,
+  PlatformInUseError,
   SecretUnavailableError,
   type ApplyResult,
   type PlanEntry,
@@ -81,7 +82,7 @@ async function guarded(io: Io, work: () => Promise<number>): Promise<number> {
   try {
     return await work();
   } catch (error) {
-    if (error instanceof SecretUnavailableError) {
+    if (error instanceof SecretUnavailableError || error instanceof PlatformInUseError) {
       io.stderr(`spillway: ${error.message}\n`);
       return EXIT.invalid;
     }
@@ -253,7 +254,13 @@ export async function destroyCommand(
   }
   return guarded(io, async () => {
     try {
-      const report = await destroySpec(spec, { cloud, timing, env: ready.env, onEvent: progress.listener });
+      const report = await destroySpec(spec, {
+        cloud,
+        timing,
+        env: ready.env,
+        onEvent: progress.listener,
+        allowInUse: !!options.yes,
+      });
       progress.stop();
       if (options.output === 'json') io.stdout(JSON.stringify(report, null, 2) + '\n');
       else io.stdout(resultSummary(report, 'Destroy'));

@@ -160,6 +160,20 @@ describe('changes that force replacement', () => {
 });
 
 describe('destroy', () => {
+  it('refuses a platform that a service still uses, unless told to go ahead', async () => {
+    const { sandbox, cloud, env } = await start();
+    expect(
+      (await applySpec(exampleSpec(), { cloud, timing: TIMING, env, allowReplace: false })).converged,
+    ).toBe(true);
+    const platformOnly = exampleSpec(exampleText.split(/^---$/m)[0]!);
+    await expect(destroySpec(platformOnly, { cloud, timing: TIMING, env })).rejects.toThrow(
+      'platform inference-prod is still used by service(s) food-review (in gke-east), food-review (in gke-west): destroy them first, or pass --yes',
+    );
+    expect(Object.keys(sandbox.gke.model.state.clusters)).toHaveLength(2);
+    const serviceOnly = await destroySpec(exampleSpec(), { cloud, timing: TIMING, env, allowInUse: true });
+    expect(serviceOnly.converged).toBe(true);
+  }, 120_000);
+
   it('keeps an adopted proxy-only subnet and deletes everything Spillway made', async () => {
     const { sandbox, cloud, env } = await start();
     const compute = `http://${sandbox.env.COMPUTE_EMULATOR_HOST}/compute/v1/projects/my-project/regions/us-east4/subnetworks`;

@@ -119,7 +119,36 @@ export async function applySpec(
   };
 }
 
-export async function destroySpec(spec: Spec, options: EngineOptions): Promise<ApplyResult> {
+/** Destroy refuses a platform that services outside the spec still use. */
+export class PlatformInUseError extends Error {}
+
+/** Services (by the `spillway.dev/service` label of their pools) in the platform's clusters that the spec does not destroy. */
+async function servicesStillUsing(spec: Spec, ctx: EngineContext): Promise<string[]> {
+  const leaving = new Set(spec.services.map((s) => s.name));
+  const found = new Set<string>();
+  for (const platform of spec.platforms) {
+    for (const cluster of platform.clusters) {
+      const client = await clusterClient(ctx, cluster.name);
+      const pools =
+        (await client?.list(
+          'inference.networking.k8s.io/v1',
+          'InferencePool',
+          undefined,
+          'app.kubernetes.io/managed-by=spillway',
+        )) ?? [];
+      for (const pool of pools) {
+        const service = pool.metadata?.labels?.['spillway.dev/service'];
+        if (service && !leaving.has(service)) found.add(`${service} (in ${cluster.name})`);
+      }
+    }
+  }
+  return [...found].sort();
+}
+
+export async function destroySpec(
+  spec: Spec,
+  options: EngineOptions & { allowInUse?: boolean },
+): Promise<ApplyResult> {
   const state = renderDesiredState(spec);
   const clusters = new Map(
     spec.platforms.flatMap((p) =>
@@ -128,6 +157,14 @@ export async function destroySpec(spec: Spec, options: EngineOptions): Promise<A
   );
   // Destroy needs no secret values: it deletes, it does not write.
   const ctx: EngineContext = { cloud: options.cloud, secretValues: new Map(), clusters, memo: new Map() };
+  if (spec.platforms.length && !options.allowInUse) {
+    const users = await servicesStillUsing(spec, ctx);
+    if (users.length) {
+      throw new PlatformInUseError(
+        `platform ${spec.platforms.map((p) => p.name).join(', ')} is still used by service(s) ${users.join(', ')}: destroy them first, or pass --yes to destroy the platform anyway`,
+      );
+    }
+  }
   return destroy(state, ctx, {
     timing: options.timing,
     ...(options.onEvent ? { onEvent: options.onEvent } : {}),
