@@ -1,7 +1,7 @@
 import { v1 } from '@google-cloud/container';
 import * as grpc from '@grpc/grpc-js';
 import { kubeClient, type KubeClient } from './kube.js';
-import { GoogleAuth } from 'google-auth-library';
+import { GoogleAuth, OAuth2Client } from 'google-auth-library';
 
 /**
  * The only code that talks to Google Cloud and Kubernetes. Real Google Cloud with Application
@@ -73,6 +73,8 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
           apiEndpoint: hostname,
           port,
           sslCreds: grpc.credentials.createInsecure(),
+          // An inert auth client: no Application Default Credentials lookup (nor GCE metadata probe) for an emulator.
+          auth: new GoogleAuth({ authClient: new OAuth2Client() }),
         });
       } else {
         container = new v1.ClusterManagerClient();
