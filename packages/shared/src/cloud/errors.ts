@@ -191,3 +191,13 @@ export function describeCallError(e: CallError): string {
     : (e.networkCode ?? e.reasons[0] ?? 'error');
   return `${code}: ${e.message}`;
 }
+
+/** The call's result, or undefined when the resource does not exist (a read before a create). */
+export async function unlessNotFound<T>(call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isNotFound(toCallError(error))) return undefined;
+    throw error;
+  }
+}

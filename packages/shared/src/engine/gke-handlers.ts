@@ -1,6 +1,6 @@
 import type { protos } from '@google-cloud/container';
 import type { ClusterResource, NodePoolResource } from '../render/graph.js';
-import { isNotFound, toCallError } from '../cloud/errors.js';
+import { unlessNotFound } from '../cloud/errors.js';
 import type { Change, EngineContext, Handler, Pending } from './types.js';
 
 /** GKE clusters and node pools through @google-cloud/container; changes are GKE Operations. */
@@ -28,15 +28,6 @@ function operation(
         : { done: true };
     },
   };
-}
-
-async function orUndefined<T>(call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isNotFound(toCallError(error))) return undefined;
-    throw error;
-  }
 }
 
 const OWNED = (labels: Record<string, string> | null | undefined) => labels?.['managed-by'] === 'spillway';
@@ -88,7 +79,7 @@ const networkName = (n: string | null | undefined) => (n ?? 'default').split('/'
 
 export const clusterHandler: Handler<ClusterResource, Cluster> = {
   read: (r, ctx) =>
-    orUndefined(async () => (await ctx.cloud.container().getCluster({ name: clusterName(r, r.name) }))[0]),
+    unlessNotFound(async () => (await ctx.cloud.container().getCluster({ name: clusterName(r, r.name) }))[0]),
   diff(r, live): Change {
     if (!live) return { action: 'create', reason: 'does not exist' };
     if (live.status === 'ERROR')
@@ -163,7 +154,7 @@ const autoscalingOf = (a: any) => [!!a?.enabled, Number(a?.minNodeCount ?? 0), N
 
 export const nodePoolHandler: Handler<NodePoolResource, NodePool> = {
   read: (r, ctx) =>
-    orUndefined(
+    unlessNotFound(
       async () =>
         (
           await ctx.cloud

@@ -6,19 +6,10 @@ import type {
   MembershipResource,
   SubnetworkResource,
 } from '../render/graph.js';
-import { isNotFound, toCallError } from '../cloud/errors.js';
+import { unlessNotFound } from '../cloud/errors.js';
 import type { Change, EngineContext, Handler, Pending } from './types.js';
 
 /** GKE Hub, Compute, Resource Manager and Service Usage, as plain REST (GKE-FACTS.md). */
-async function orUndefined<T>(call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isNotFound(toCallError(error))) return undefined;
-    throw error;
-  }
-}
-
 /** google.longrunning.Operation, polled at its name (GKE Hub, Service Usage). */
 function longRunning(ctx: EngineContext, api: 'gkehub' | 'serviceusage', op: any, prefix: string): Pending {
   return {
@@ -41,7 +32,7 @@ export function requestIdFor(id: string, intent: string): string {
 
 export const apiServiceHandler: Handler<ApiServiceResource, { state: string }> = {
   read: (r, ctx) =>
-    orUndefined(() =>
+    unlessNotFound(() =>
       ctx.cloud.rest('serviceusage').request('GET', `/v1/projects/${r.project}/services/${r.service}`),
     ),
   diff: (_r, live): Change =>
@@ -67,7 +58,7 @@ const hubPath = (project: string) => `/v1/projects/${project}/locations/global`;
 
 export const membershipHandler: Handler<MembershipResource, any> = {
   read: (r, ctx) =>
-    orUndefined(() =>
+    unlessNotFound(() =>
       ctx.cloud.rest('gkehub').request('GET', `${hubPath(r.project)}/memberships/${r.membershipId}`),
     ),
   diff(r, live): Change {
@@ -100,7 +91,7 @@ export const membershipHandler: Handler<MembershipResource, any> = {
 
 export const featureHandler: Handler<FeatureResource, any> = {
   read: (r, ctx) =>
-    orUndefined(() =>
+    unlessNotFound(() =>
       ctx.cloud.rest('gkehub').request('GET', `${hubPath(r.project)}/features/${r.featureId}`),
     ),
   diff(r, live): Change {

@@ -170,6 +170,10 @@ const entry = (r: Resource, change: Change): PlanEntry => ({
 
 export class OperationFailed extends Error {}
 
+/** What a failed resource reports: an operation's own cause, or the API's error in one line. */
+const failureMessage = (error: unknown) =>
+  error instanceof OperationFailed ? error.message : describeCallError(toCallError(error));
+
 /** A plan cannot be made: some resource could not be read (permissions, an API down). */
 export class PlanError extends Error {}
 
@@ -255,8 +259,7 @@ export async function apply(
         reporter.emit(r, 'done', { action: p.action, detail: p.action === 'noop' ? p.reason : undefined });
         return 'done';
       } catch (error) {
-        const message =
-          error instanceof OperationFailed ? error.message : describeCallError(toCallError(error));
+        const message = failureMessage(error);
         results.set(r.id, { ...p, state: 'failed', elapsedMs: reporter.elapsed(r), error: message });
         reporter.emit(r, 'failed', { action: p.action, detail: message });
         return 'failed';
@@ -294,8 +297,7 @@ export async function apply(
         reporter.emit(r, outcome === 'deleted' ? 'done' : 'skipped', { action: 'delete', detail: outcome });
         return 'done';
       } catch (error) {
-        const message =
-          error instanceof OperationFailed ? error.message : describeCallError(toCallError(error));
+        const message = failureMessage(error);
         results.set(r.id, { ...base, state: 'failed', elapsedMs: reporter.elapsed(r), error: message });
         reporter.emit(r, 'failed', { action: 'delete', detail: message });
         return 'failed';
@@ -440,8 +442,7 @@ export async function destroy(
         reporter.emit(r, 'done', { action: 'delete' });
         return 'done';
       } catch (error) {
-        const message =
-          error instanceof OperationFailed ? error.message : describeCallError(toCallError(error));
+        const message = failureMessage(error);
         results.set(r.id, {
           ...base,
           reason: message,
