@@ -60,7 +60,11 @@ type Prepared =
       env: NodeJS.ProcessEnv;
     };
 
-async function prepare(options: EngineCommandOptions, io: Io, env: NodeJS.ProcessEnv): Promise<Prepared> {
+export async function prepare(
+  options: EngineCommandOptions,
+  io: Io,
+  env: NodeJS.ProcessEnv,
+): Promise<Prepared> {
   const loaded = await loadSpecFiles(options.file, io.cwd);
   if (!loaded.ok) {
     reportIssues(loaded.issues, options.output, io);
@@ -78,7 +82,7 @@ async function prepare(options: EngineCommandOptions, io: Io, env: NodeJS.Proces
 }
 
 /** Runs an engine call, turning configuration problems into exit 2 and failures into exit 1. */
-async function guarded(io: Io, work: () => Promise<number>): Promise<number> {
+export async function guarded(io: Io, work: () => Promise<number>): Promise<number> {
   try {
     return await work();
   } catch (error) {

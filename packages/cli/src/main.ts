@@ -63,6 +63,30 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       .command('apply')
       .description('converge live state to the spec; idempotent and safe to re-run after any failure'),
   ).action(runEngine('apply'));
+  const runHealth = (name: 'status' | 'verify') => async (opts: EngineCommandOptions & { from?: string }) => {
+    if (opts.from && opts.from !== 'runner') {
+      io.stderr(
+        `spillway: --from ${opts.from} is not available yet; use --from runner (from inside the VPC, or against the sandbox)\n`,
+      );
+      code = EXIT.invalid;
+      return;
+    }
+    const commands = await import('./health-commands.js');
+    code = await (name === 'status' ? commands.statusCommand : commands.verifyCommand)(
+      { ...opts, from: 'runner' },
+      io,
+    );
+  };
+  engine(
+    program
+      .command('verify')
+      .description('check every region end to end and send a test completion through each gateway address'),
+  )
+    .option('--from <where>', 'where the test completion is sent from: runner', 'runner')
+    .action(runHealth('verify'));
+  engine(
+    program.command('status').description('one health snapshot per region: reads only, in parallel'),
+  ).action(runHealth('status'));
   engine(
     program.command('destroy').description('delete what Spillway created for the spec, dependents first'),
   ).action(runEngine('destroy'));

@@ -92,6 +92,22 @@ describe('spillway plan | apply | destroy against the sandbox', () => {
     );
   }, 60_000);
 
+  it('verifies every region as JSON per the contract, exit 0, and shows the status as a table', async () => {
+    const result = await spillway(['verify', '-f', example, '--output', 'json']);
+    expect([result.code, result.stderr]).toEqual([0, expect.any(String)]);
+    const report = JSON.parse(result.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.regions.map((r: any) => [r.region, r.cluster])).toEqual([
+      ['europe-west3', 'gke-west'],
+      ['us-east4', 'gke-east'],
+    ]);
+    expect(Object.keys(report.regions[0].checks[0]).sort()).toEqual(['detail', 'name', 'ok']);
+    const status = await spillway(['status', '-f', example]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/food-review +us-east4 +gke-east +✔ healthy +1\/1 .*\(preferred\)/);
+    expect(status.stdout).toContain('food-review: last verified');
+  }, 60_000);
+
   it('reaches a sandbox through its state directory with --sandbox', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-state-'));
     writeFileSync(

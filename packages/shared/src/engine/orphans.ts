@@ -11,6 +11,9 @@ import type { Spec } from '../spec/model.js';
 import { clusterClient } from './kube-handler.js';
 import type { EngineContext } from './types.js';
 
+/** The ConfigMap `verify` keeps its last result in (health/verify.ts). */
+export const VERIFY_RECORD_PREFIX = 'spillway-verify-';
+
 /**
  * What Spillway made that the spec no longer has (CONTRACT.md §4 marks): clusters and memberships
  * of the platform, node pools of its clusters, and Kubernetes objects of its services and platform.
@@ -143,6 +146,8 @@ async function kubeOrphans(
             };
             const id = ids.kube(cluster.name, manifest);
             if (desired.has(id) || orphans.some((o) => o.id === id)) continue;
+            // verify's record of its last result is Spillway's, but not the spec's to render.
+            if (kind === 'ConfigMap' && String(item.metadata.name).startsWith(VERIFY_RECORD_PREFIX)) continue;
             const where = manifest.metadata.namespace ? `${manifest.metadata.namespace}/` : '';
             orphans.push({
               type: 'kubernetes.object',

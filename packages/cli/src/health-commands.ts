@@ -1,0 +1,84 @@
+import { planSpec, readHealth, verifySpec, type HealthReport, type RegionHealth } from '@spillway/shared';
+import { EXIT, type Io } from './io.js';
+import { guarded, prepare, type EngineCommandOptions } from './engine-commands.js';
+
+/** `spillway status` and `spillway verify`: the health model, as a table or as JSON (CONTRACT.md §5). */
+export interface HealthCommandOptions extends EngineCommandOptions {
+  from?: 'runner';
+}
+
+const STATE: Record<RegionHealth['state'], string> = {
+  healthy: '✔ healthy',
+  degraded: '! degraded',
+  down: '✖ down',
+  unknown: '? unknown',
+};
+
+export function healthTable(report: HealthReport, allChecks: boolean): string {
+  const lines = [
+    'SERVICE        REGION           CLUSTER      STATE        SERVERS  KV-CACHE        ADDRESS',
+  ];
+  for (const r of report.regions) {
+    const kv =
+      r.utilization === undefined
+        ? '–'
+        : `${Math.round(r.utilization * 100)}%${r.threshold !== undefined ? ` / ${Math.round(r.threshold * 100)}%` : ''}`;
+    const tags = [r.preferred ? 'preferred' : '', r.spilling ? 'SPILLING' : ''].filter(Boolean).join(', ');
+    lines.push(
+      `${r.service.padEnd(14)} ${r.region.padEnd(16)} ${r.cluster.padEnd(12)} ${STATE[r.state].padEnd(12)} ${(r.modelServers ? `${r.modelServers.ready}/${r.modelServers.desired}` : '–').padEnd(8)} ${kv.padEnd(15)} ${r.gatewayAddress ?? '–'}${tags ? `  (${tags})` : ''}`,
+    );
+  }
+  for (const r of report.regions) {
+    const shown = allChecks ? r.checks : r.checks.filter((c) => !c.ok);
+    if (shown.length === 0) continue;
+    lines.push('', `${r.service} in ${r.region}:`);
+    for (const c of shown) lines.push(`  ${c.ok ? '✔' : '✖'} ${c.name}: ${c.detail}`);
+  }
+  for (const [service, last] of Object.entries(report.lastVerified ?? {})) {
+    lines.push(
+      '',
+      `${service}: last verified ${last.checkedAt} — ${last.ok ? 'passed' : `failed (${last.failed.length} check(s))`}`,
+    );
+  }
+  lines.push(
+    '',
+    report.ok
+      ? 'All regions healthy.'
+      : `${report.regions.filter((r) => r.state !== 'healthy').length} region(s) need attention.`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+async function run(
+  name: 'status' | 'verify',
+  options: HealthCommandOptions,
+  io: Io,
+  env: NodeJS.ProcessEnv,
+): Promise<number> {
+  const ready = await prepare(options, io, env);
+  if (!ready.ok) return ready.code;
+  const { spec, cloud, progress } = ready;
+  progress.stop();
+  const regionTimeoutMs = cloud.emulated ? 10_000 : 60_000;
+  return guarded(io, async () => {
+    try {
+      const drift = (
+        await planSpec(spec, { cloud, timing: ready.timing, env: ready.env }).catch(() => ({ resources: [] }))
+      ).resources.filter((r) => r.action !== 'noop');
+      const report =
+        name === 'verify'
+          ? await verifySpec(spec, { cloud, regionTimeoutMs, from: 'runner', drift })
+          : await readHealth(spec, { cloud, regionTimeoutMs, drift });
+      if (options.output === 'json') io.stdout(JSON.stringify(report, null, 2) + '\n');
+      else io.stdout(healthTable(report, name === 'verify'));
+      return name === 'verify' && !report.ok ? EXIT.failed : EXIT.ok;
+    } finally {
+      await cloud.close();
+    }
+  });
+}
+
+export const statusCommand = (options: HealthCommandOptions, io: Io, env = process.env) =>
+  run('status', options, io, env);
+export const verifyCommand = (options: HealthCommandOptions, io: Io, env = process.env) =>
+  run('verify', options, io, env);

@@ -1,0 +1,145 @@
+import type { Cloud } from '../cloud/clients.js';
+import { clusterClient } from '../engine/kube-handler.js';
+import { VERIFY_RECORD_PREFIX } from '../engine/orphans.js';
+import type { EngineContext } from '../engine/types.js';
+import { FIELD_MANAGER, kubeLabels } from '../render/labels.js';
+import type { Service, Spec } from '../spec/model.js';
+import { regionState, type HealthReport } from './model.js';
+import { readHealth } from './read.js';
+
+/**
+ * verify: the health model's checks, plus a test completion through the gateway in every region,
+ * sent as the seeds send it (the model or its LoRA adapter, the objective header). The result is
+ * kept in the config cluster so status and Backstage can show when the service was last verified.
+ */
+export interface VerifyOptions {
+  cloud: Cloud;
+  regionTimeoutMs: number;
+  /** runner: send from here (a runner inside the VPC, or the sandbox). */
+  from: 'runner';
+  drift?: { id: string; title: string }[];
+  /** How long a completion may take (the GCPBackendPolicy timeout is the natural bound). */
+  requestTimeoutMs?: number;
+}
+
+export const LAST_VERIFIED_PREFIX = VERIFY_RECORD_PREFIX;
+
+export async function verifySpec(spec: Spec, options: VerifyOptions): Promise<HealthReport> {
+  const report = await readHealth(spec, options);
+  for (const region of report.regions) {
+    const service = spec.services.find((s) => s.name === region.service)!;
+    if (!region.gatewayAddress) {
+      region.checks.push({
+        name: 'test completion',
+        ok: false,
+        detail: `no gateway address in ${region.region} to send it to`,
+      });
+    } else {
+      region.checks.push(
+        await testCompletion(
+          service,
+          region.gatewayAddress,
+          options.requestTimeoutMs ?? service.gateway.timeoutSec * 1000,
+        ),
+      );
+    }
+    region.state = regionState(region.checks);
+  }
+  report.ok = report.regions.every((r) => r.state === 'healthy');
+  await recordResult(spec, report, options.cloud);
+  return report;
+}
+
+export function completionRequest(service: Service) {
+  return {
+    body: {
+      model: service.model.loraAdapters[0]?.name ?? service.model.id,
+      prompt: 'What is the best pizza in the world?',
+      max_tokens: 100,
+      temperature: 0,
+    },
+    headers: {
+      'content-type': 'application/json',
+      ...(service.objectives[0] ? { 'x-gateway-inference-objective': service.objectives[0].name } : {}),
+    },
+  };
+}
+
+async function testCompletion(service: Service, address: string, timeoutMs: number) {
+  const host = address.includes(':') ? address : `${address}:${service.gateway.port}`;
+  const { body, headers } = completionRequest(service);
+  const started = Date.now();
+  try {
+    const response = await fetch(`http://${host}/v1/completions`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await response.text();
+    const ms = Date.now() - started;
+    let completion: any;
+    try {
+      completion = JSON.parse(text);
+    } catch {
+      completion = undefined;
+    }
+    const ok = response.status === 200 && completion?.object === 'text_completion';
+    const servedBy = response.headers.get('x-spillway-backend-region');
+    return {
+      name: 'test completion',
+      ok,
+      detail: ok
+        ? `HTTP 200 in ${ms} ms (model ${body.model}${servedBy ? `, served in ${servedBy}` : ''})`
+        : `HTTP ${response.status} from http://${host}/v1/completions: ${text.slice(0, 160)} — check the model servers and the gateway's backends`,
+    };
+  } catch (error) {
+    return {
+      name: 'test completion',
+      ok: false,
+      detail: `no answer from http://${host}/v1/completions (${(error as Error).message}) — the gateway is internal: run verify from inside the VPC`,
+    };
+  }
+}
+
+/** The last result, as a ConfigMap per service in the config cluster. */
+async function recordResult(spec: Spec, report: HealthReport, cloud: Cloud) {
+  const ctx: EngineContext = {
+    cloud,
+    secretValues: new Map(),
+    clusters: new Map(
+      spec.platforms.flatMap((p) =>
+        p.clusters.map((c) => [c.name, { project: p.projectId, location: c.location }] as const),
+      ),
+    ),
+    memo: new Map(),
+  };
+  for (const service of spec.services) {
+    const mine = report.regions.filter((r) => r.service === service.name);
+    const kube = await clusterClient(ctx, service.platform.configCluster.name).catch(() => undefined);
+    if (!kube) continue;
+    const summary = {
+      ok: mine.every((r) => r.state === 'healthy'),
+      checkedAt: report.checkedAt,
+      failed: mine.flatMap((r) =>
+        r.checks.filter((c) => !c.ok).map((c) => `${r.region}: ${c.name}: ${c.detail}`),
+      ),
+    };
+    await kube
+      .apply(
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            name: `${LAST_VERIFIED_PREFIX}${service.name}`,
+            namespace: service.namespace,
+            labels: kubeLabels({ platform: service.platform.name, service: service.name }),
+          } as any,
+          data: { result: JSON.stringify(summary) },
+        },
+        FIELD_MANAGER,
+        true,
+      )
+      .catch(() => undefined);
+  }
+}

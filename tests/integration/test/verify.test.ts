@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { applySpec, readHealth, verifySpec, type Cloud, type HealthReport } from '@spillway/shared';
+import type { Sandbox } from '@spillway/sandbox';
+import { exampleSpec, sandboxAndCloud, TIMING } from './helpers.js';
+
+let sandbox: Sandbox;
+let cloud: Cloud;
+let env: NodeJS.ProcessEnv;
+const spec = exampleSpec();
+const OPTIONS = () => ({ cloud, regionTimeoutMs: 3_000, from: 'runner' as const });
+
+beforeAll(async () => {
+  ({ sandbox, cloud, env } = await sandboxAndCloud());
+  if (!(await applySpec(spec, { cloud, timing: TIMING, env, allowReplace: false })).converged)
+    throw new Error('setup');
+}, 120_000);
+afterAll(async () => {
+  await cloud?.close();
+  await sandbox?.close();
+});
+
+const server = (name: string) => [...sandbox.kube.values()].find((s) => s.cluster === name)!;
+const failing = (report: HealthReport, region: string) =>
+  report.regions.find((r) => r.region === region)!.checks.filter((c) => !c.ok);
+const POOL = 'vllm-llama3-8b-instruct';
+
+/** Verifies until the sandbox's controllers have caught up with a change (they reconcile on a tick). */
+async function verifyUntil(ok: (r: HealthReport) => boolean): Promise<HealthReport> {
+  let report = await verifySpec(spec, OPTIONS());
+  for (let i = 0; i < 50 && !ok(report); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+    report = await verifySpec(spec, OPTIONS());
+  }
+  return report;
+}
+
+async function restore() {
+  const report = await applySpec(spec, { cloud, timing: TIMING, env, allowReplace: true });
+  expect(report.resources.filter((r) => r.state === 'failed')).toEqual([]);
+  expect((await verifyUntil((r) => r.ok)).ok).toBe(true);
+}
+
+describe('verify', () => {
+  it('passes on a healthy fleet, with a completion through each region address from the preferred region', async () => {
+    const report = await verifyUntil((r) => r.ok);
+    expect(report.ok).toBe(true);
+    expect(report.regions.map((r) => [r.region, r.state, r.preferred])).toEqual([
+      ['europe-west3', 'healthy', false],
+      ['us-east4', 'healthy', true],
+    ]);
+    for (const r of report.regions)
+      expect(r.checks.find((c) => c.name === 'test completion')!.detail).toMatch(
+        /^HTTP 200 .*served in us-east4/,
+      );
+    const status = await readHealth(spec, OPTIONS());
+    expect(status.lastVerified?.['food-review']?.ok).toBe(true);
+  }, 60_000);
+
+  it('reports a dark region as unreadable without hiding the other', async () => {
+    sandbox.faults.setPlan({ darkRegions: ['europe-west3'] });
+    try {
+      const report = await verifySpec(spec, OPTIONS());
+      expect(report.ok).toBe(false);
+      const dark = report.regions.find((r) => r.region === 'europe-west3')!;
+      expect(dark.state).toBe('unknown');
+      expect(dark.checks[0]).toMatchObject({
+        name: 'readable',
+        ok: false,
+        detail: expect.stringContaining('cannot read region europe-west3 (cluster gke-west)'),
+      });
+      expect(
+        report.regions
+          .find((r) => r.region === 'us-east4')!
+          .checks.find((c) => c.name === 'model servers ready')!.ok,
+      ).toBe(true);
+    } finally {
+      sandbox.faults.setPlan({});
+    }
+  }, 60_000);
+
+  it('names the missing export annotation', async () => {
+    const store = server('gke-east').store;
+    const pool = store.get('inference.networking.k8s.io/v1', 'InferencePool', 'default', POOL)!;
+    store.update({ ...pool, metadata: { ...pool.metadata, annotations: {} } });
+    const report = await verifyUntil((r) => failing(r, 'us-east4').some((c) => c.name === 'pool imported'));
+    expect(failing(report, 'us-east4').find((c) => c.name === 'pool exported')!.detail).toBe(
+      `InferencePool ${POOL} in gke-east is not exported: annotation networking.gke.io/export missing — run apply`,
+    );
+    expect(failing(report, 'europe-west3').map((c) => c.name)).not.toContain('pool exported');
+    await restore();
+  }, 60_000);
+
+  it('names a missing GCPBackendPolicy', async () => {
+    server('gke-west').store.delete('networking.gke.io/v1', 'GCPBackendPolicy', 'default', `${POOL}-import`);
+    const report = await verifySpec(spec, OPTIONS());
+    expect(failing(report, 'us-east4').find((c) => c.name === 'policies attached')!.detail).toContain(
+      `GCPBackendPolicy ${POOL}-import missing in gke-west`,
+    );
+    await restore();
+  }, 60_000);
+
+  it('names an HPA that does not read the KV-cache metric', async () => {
+    const store = server('gke-west').store;
+    const hpa = store.get('autoscaling/v2', 'HorizontalPodAutoscaler', 'default', POOL)!;
+    store.update({
+      ...hpa,
+      spec: {
+        ...hpa.spec,
+        metrics: [
+          {
+            type: 'Pods',
+            pods: {
+              metric: { name: 'prometheus.googleapis.com|vllm:num_requests_running|gauge' },
+              target: { type: 'AverageValue', averageValue: '1' },
+            },
+          },
+        ],
+      },
+    });
+    const report = await verifySpec(spec, OPTIONS());
+    expect(failing(report, 'europe-west3').find((c) => c.name === 'autoscaler active')!.detail).toContain(
+      'the HPA reads prometheus.googleapis.com|vllm:num_requests_running|gauge, not prometheus.googleapis.com|vllm:kv_cache_usage_perc|gauge',
+    );
+    await restore();
+  }, 60_000);
+
+  it('names a Gateway that is not programmed', async () => {
+    server('gke-west').store.delete('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', `${POOL}-route`);
+    const report = await verifyUntil((r) =>
+      failing(r, 'us-east4').some((c) => c.name === 'gateway programmed'),
+    );
+    expect(failing(report, 'us-east4').find((c) => c.name === 'gateway programmed')!.detail).toContain(
+      'is not programmed: no HTTPRoute attaches a GCPInferencePoolImport',
+    );
+    await restore();
+  }, 60_000);
+
+  it('names model servers at 0 ready', async () => {
+    const store = server('gke-east').store;
+    const deployment = store.get('apps/v1', 'Deployment', 'default', POOL)!;
+    const pod = deployment.spec.template.spec;
+    store.update({
+      ...deployment,
+      spec: {
+        ...deployment.spec,
+        template: {
+          ...deployment.spec.template,
+          spec: { ...pod, nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-tesla-t4' } },
+        },
+      },
+    });
+    const report = await verifyUntil((r) =>
+      failing(r, 'us-east4').some((c) => c.name === 'model servers ready'),
+    );
+    expect(failing(report, 'us-east4').find((c) => c.name === 'model servers ready')!.detail).toMatch(
+      /^0\/1 ready in gke-east: .*node pools are full/,
+    );
+    expect(report.regions.find((r) => r.region === 'us-east4')!.state).toBe('down');
+    await restore();
+  }, 60_000);
+});
