@@ -1,10 +1,15 @@
 import { planSpec, readHealth, verifySpec, type HealthReport, type RegionHealth } from '@spillway/shared';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import { EXIT, type Io } from './io.js';
 import { guarded, prepare, type EngineCommandOptions } from './engine-commands.js';
 
 /** `spillway status` and `spillway verify`: the health model, as a table or as JSON (CONTRACT.md §5). */
 export interface HealthCommandOptions extends EngineCommandOptions {
   from?: 'runner';
+  loadTest?: boolean;
+  /** Where the load test's SVG chart is written. */
+  reportDir?: string;
 }
 
 const STATE: Record<RegionHealth['state'], string> = {
@@ -67,10 +72,17 @@ async function run(
       ).resources.filter((r) => r.action !== 'noop');
       const report =
         name === 'verify'
-          ? await verifySpec(spec, { cloud, regionTimeoutMs, from: 'runner', drift })
+          ? await verifySpec(spec, {
+              cloud,
+              regionTimeoutMs,
+              from: 'runner',
+              drift,
+              ...(options.loadTest ? { loadTest: {} } : {}),
+            })
           : await readHealth(spec, { cloud, regionTimeoutMs, drift });
+      const charts = await writeCharts(report, resolve(io.cwd, options.reportDir ?? '.spillway/verify'));
       if (options.output === 'json') io.stdout(JSON.stringify(report, null, 2) + '\n');
-      else io.stdout(healthTable(report, name === 'verify'));
+      else io.stdout(healthTable(report, name === 'verify') + loadText(report, charts));
       return name === 'verify' && !report.ok ? EXIT.failed : EXIT.ok;
     } finally {
       await cloud.close();
@@ -82,3 +94,35 @@ export const statusCommand = (options: HealthCommandOptions, io: Io, env = proce
   run('status', options, io, env);
 export const verifyCommand = (options: HealthCommandOptions, io: Io, env = process.env) =>
   run('verify', options, io, env);
+
+async function writeCharts(report: HealthReport, dir: string): Promise<Record<string, string>> {
+  const written: Record<string, string> = {};
+  for (const [service, load] of Object.entries(report.loadTests ?? {})) {
+    await mkdir(dir, { recursive: true });
+    written[service] = join(dir, `${service}-load-test.svg`);
+    await writeFile(written[service], load.svg);
+  }
+  return written;
+}
+
+function loadText(report: HealthReport, charts: Record<string, string>): string {
+  const lines: string[] = [];
+  for (const [service, load] of Object.entries(report.loadTests ?? {})) {
+    lines.push('', `Load test of ${service} (requests served per region at each step):`);
+    for (const step of load.steps) {
+      const served = Object.entries(step.byRegion)
+        .map(([region, n]) => `${region} ${n}`)
+        .join(', ');
+      const kv = Object.entries(step.peakUtilization)
+        .map(([region, u]) => `${region} ${Math.round(u * 100)}%`)
+        .join(', ');
+      lines.push(
+        `  ${String(step.concurrency).padStart(3)} concurrent: ${served || 'none'}${step.failed ? `, ${step.failed} failed` : ''}  (peak KV cache: ${kv || '–'})`,
+      );
+    }
+    for (const c of load.checks) lines.push(`  ${c.ok ? '✔' : '✖'} ${c.name}: ${c.detail}`);
+    if (charts[service]) lines.push(`  chart: ${charts[service]}`);
+    lines.push('', load.mermaid.trimEnd());
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
+}

@@ -83,6 +83,8 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       .description('check every region end to end and send a test completion through each gateway address'),
   )
     .option('--from <where>', 'where the test completion is sent from: runner', 'runner')
+    .option('--load-test', 'ramp load on the gateway and check that it spills over only at the threshold')
+    .option('--report-dir <dir>', 'where the load test chart (SVG) is written', '.spillway/verify')
     .action(runHealth('verify'));
   engine(
     program.command('status').description('one health snapshot per region: reads only, in parallel'),

@@ -1,3 +1,11 @@
 export * from './model.js';
 export { readHealth, type HealthOptions } from './read.js';
 export { verifySpec, completionRequest, LAST_VERIFIED_PREFIX, type VerifyOptions } from './verify.js';
+export {
+  loadTest,
+  shareSvg,
+  shareMermaid,
+  type LoadReport,
+  type LoadStep,
+  type LoadOptions,
+} from './load.js';

@@ -6,6 +6,7 @@ import { FIELD_MANAGER, kubeLabels } from '../render/labels.js';
 import type { Service, Spec } from '../spec/model.js';
 import { regionState, type HealthReport } from './model.js';
 import { readHealth } from './read.js';
+import { loadTest, type LoadOptions } from './load.js';
 
 /**
  * verify: the health model's checks, plus a test completion through the gateway in every region,
@@ -20,6 +21,8 @@ export interface VerifyOptions {
   drift?: { id: string; title: string }[];
   /** How long a completion may take (the GCPBackendPolicy timeout is the natural bound). */
   requestTimeoutMs?: number;
+  /** Ramp load on the preferred region's address and check the spill-over policy. */
+  loadTest?: Omit<LoadOptions, 'cloud' | 'address'>;
 }
 
 export const LAST_VERIFIED_PREFIX = VERIFY_RECORD_PREFIX;
@@ -46,6 +49,21 @@ export async function verifySpec(spec: Spec, options: VerifyOptions): Promise<He
     region.state = regionState(region.checks);
   }
   report.ok = report.regions.every((r) => r.state === 'healthy');
+  if (options.loadTest && report.ok) {
+    report.loadTests = {};
+    for (const service of spec.services) {
+      const mine = report.regions.filter((r) => r.service === service.name);
+      const target = mine.find((r) => r.preferred && r.gatewayAddress) ?? mine.find((r) => r.gatewayAddress);
+      if (!target?.gatewayAddress) continue;
+      const load = await loadTest(service, {
+        ...options.loadTest,
+        cloud: options.cloud,
+        address: target.gatewayAddress,
+      });
+      report.loadTests[service.name] = load;
+      report.ok &&= load.checks.every((c) => c.ok);
+    }
+  }
   await recordResult(spec, report, options.cloud);
   return report;
 }
