@@ -6,7 +6,7 @@ import { guarded, prepare, type EngineCommandOptions } from './engine-commands.j
 
 /** `spillway status` and `spillway verify`: the health model, as a table or as JSON (CONTRACT.md §5). */
 export interface HealthCommandOptions extends EngineCommandOptions {
-  from?: 'runner';
+  from?: 'cluster' | 'runner';
   loadTest?: boolean;
   /** Where the load test's SVG chart is written. */
   reportDir?: string;
@@ -75,7 +75,7 @@ async function run(
           ? await verifySpec(spec, {
               cloud,
               regionTimeoutMs,
-              from: 'runner',
+              from: options.from ?? 'cluster',
               drift,
               ...(options.loadTest ? { loadTest: {} } : {}),
             })

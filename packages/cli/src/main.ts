@@ -64,25 +64,25 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       .description('converge live state to the spec; idempotent and safe to re-run after any failure'),
   ).action(runEngine('apply'));
   const runHealth = (name: 'status' | 'verify') => async (opts: EngineCommandOptions & { from?: string }) => {
-    if (opts.from && opts.from !== 'runner') {
-      io.stderr(
-        `spillway: --from ${opts.from} is not available yet; use --from runner (from inside the VPC, or against the sandbox)\n`,
-      );
+    const from = opts.from ?? 'cluster';
+    if (from !== 'cluster' && from !== 'runner') {
+      io.stderr(`spillway: --from must be cluster or runner, not ${from}\n`);
       code = EXIT.invalid;
       return;
     }
     const commands = await import('./health-commands.js');
-    code = await (name === 'status' ? commands.statusCommand : commands.verifyCommand)(
-      { ...opts, from: 'runner' },
-      io,
-    );
+    code = await (name === 'status' ? commands.statusCommand : commands.verifyCommand)({ ...opts, from }, io);
   };
   engine(
     program
       .command('verify')
       .description('check every region end to end and send a test completion through each gateway address'),
   )
-    .option('--from <where>', 'where the test completion is sent from: runner', 'runner')
+    .option(
+      '--from <where>',
+      'send the test completion from a Job in the config cluster (cluster) or from here (runner)',
+      'cluster',
+    )
     .option('--load-test', 'ramp load on the gateway and check that it spills over only at the threshold')
     .option('--report-dir <dir>', 'where the load test chart (SVG) is written', '.spillway/verify')
     .action(runHealth('verify'));

@@ -56,6 +56,33 @@ describe('verify', () => {
     expect(status.lastVerified?.['food-review']?.ok).toBe(true);
   }, 60_000);
 
+  it('sends the test completion from a Job in the config cluster, and leaves no Job behind', async () => {
+    const report = await verifySpec(spec, { ...OPTIONS(), from: 'cluster' });
+    expect(report.ok).toBe(true);
+    for (const r of report.regions)
+      expect(r.checks.find((c) => c.name === 'test completion')!.detail).toBe(
+        'HTTP 200 from inside the cluster (model food-review-1)',
+      );
+    expect(server('gke-west').store.list('batch/v1', 'Job')).toEqual([]);
+    expect(server('gke-west').store.list('v1', 'Pod', 'default', { labelSelector: 'job-name' })).toEqual([]);
+  }, 60_000);
+
+  it('leaves no Job behind when the completion fails either', async () => {
+    server('gke-west').store.delete('gateway.networking.k8s.io/v1', 'HTTPRoute', 'default', `${POOL}-route`);
+    const report = await verifyUntil((r) =>
+      r.regions.every((x) => x.checks.some((c) => c.name === 'test completion' && !c.ok)),
+    );
+    const failed = await verifySpec(spec, { ...OPTIONS(), from: 'cluster' });
+    expect(failed.ok).toBe(false);
+    expect(failing(failed, 'us-east4').find((c) => c.name === 'test completion')!.detail).toMatch(
+      /^HTTP 503 from http:\/\/127\.0\.0\.1:\d+\/v1\/completions, sent from a Job in the config cluster/,
+    );
+    expect(report.ok).toBe(false);
+    expect(server('gke-west').store.list('batch/v1', 'Job')).toEqual([]);
+    expect(server('gke-west').store.list('v1', 'Pod', 'default', { labelSelector: 'job-name' })).toEqual([]);
+    await restore();
+  }, 60_000);
+
   it('reports a dark region as unreadable without hiding the other', async () => {
     sandbox.faults.setPlan({ darkRegions: ['europe-west3'] });
     try {

@@ -3,6 +3,7 @@ import { reconcileAutoscalers } from './autoscaler.js';
 import { reconcileExports } from './fleet.js';
 import { Gateways } from './gateways.js';
 import { Workloads, type Replica } from './workloads.js';
+import { Jobs } from './jobs.js';
 
 /**
  * What makes the sandbox feel alive: a reconcile loop over every running cluster — workloads and
@@ -23,6 +24,7 @@ export interface Controllers {
 export function startControllers(ctx: ControllerContext): Controllers {
   const workloads = new Workloads(ctx);
   const gateways = new Gateways(ctx);
+  const jobs = new Jobs(ctx);
   ctx.google.monitoring.setSource((metric, project) =>
     workloads
       .all()
@@ -39,6 +41,7 @@ export function startControllers(ctx: ControllerContext): Controllers {
       for (const cluster of clusterRefs(ctx)) {
         await gateways.reconcile(cluster);
         reconcileAutoscalers(ctx, cluster, workloads);
+        jobs.reconcile(cluster);
       }
     });
     running = next.catch(() => undefined);

@@ -6,6 +6,7 @@ import { FIELD_MANAGER, kubeLabels } from '../render/labels.js';
 import type { Service, Spec } from '../spec/model.js';
 import { regionState, type HealthReport } from './model.js';
 import { readHealth } from './read.js';
+import { completionFromCluster } from './job.js';
 import { loadTest, type LoadOptions } from './load.js';
 
 /**
@@ -16,8 +17,8 @@ import { loadTest, type LoadOptions } from './load.js';
 export interface VerifyOptions {
   cloud: Cloud;
   regionTimeoutMs: number;
-  /** runner: send from here (a runner inside the VPC, or the sandbox). */
-  from: 'runner';
+  /** cluster: from a Job in the config cluster (the gateway is internal); runner: from here. */
+  from: 'cluster' | 'runner';
   drift?: { id: string; title: string }[];
   /** How long a completion may take (the GCPBackendPolicy timeout is the natural bound). */
   requestTimeoutMs?: number;
@@ -38,13 +39,27 @@ export async function verifySpec(spec: Spec, options: VerifyOptions): Promise<He
         detail: `no gateway address in ${region.region} to send it to`,
       });
     } else {
-      region.checks.push(
-        await testCompletion(
-          service,
-          region.gatewayAddress,
-          options.requestTimeoutMs ?? service.gateway.timeoutSec * 1000,
-        ),
-      );
+      const timeoutMs = options.requestTimeoutMs ?? service.gateway.timeoutSec * 1000;
+      if (options.from === 'cluster') {
+        const kube = await clusterClient(
+          context(spec, options.cloud),
+          service.platform.configCluster.name,
+        ).catch(() => undefined);
+        region.checks.push(
+          kube
+            ? await completionFromCluster(kube, service, region.gatewayAddress, {
+                pollMs: options.cloud.emulated ? 25 : 2_000,
+                timeoutMs,
+              })
+            : {
+                name: 'test completion',
+                ok: false,
+                detail: `the config cluster ${service.platform.configCluster.name} cannot be reached to run the verify Job`,
+              },
+        );
+      } else {
+        region.checks.push(await testCompletion(service, region.gatewayAddress, timeoutMs));
+      }
     }
     region.state = regionState(region.checks);
   }
@@ -120,9 +135,8 @@ async function testCompletion(service: Service, address: string, timeoutMs: numb
   }
 }
 
-/** The last result, as a ConfigMap per service in the config cluster. */
-async function recordResult(spec: Spec, report: HealthReport, cloud: Cloud) {
-  const ctx: EngineContext = {
+function context(spec: Spec, cloud: Cloud): EngineContext {
+  return {
     cloud,
     secretValues: new Map(),
     clusters: new Map(
@@ -132,6 +146,11 @@ async function recordResult(spec: Spec, report: HealthReport, cloud: Cloud) {
     ),
     memo: new Map(),
   };
+}
+
+/** The last result, as a ConfigMap per service in the config cluster. */
+async function recordResult(spec: Spec, report: HealthReport, cloud: Cloud) {
+  const ctx = context(spec, cloud);
   for (const service of spec.services) {
     const mine = report.regions.filter((r) => r.service === service.name);
     const kube = await clusterClient(ctx, service.platform.configCluster.name).catch(() => undefined);
