@@ -8,6 +8,7 @@ import { guarded, prepare, type EngineCommandOptions } from './engine-commands.j
 export interface HealthCommandOptions extends EngineCommandOptions {
   from?: 'cluster' | 'runner';
   loadTest?: boolean;
+  failoverDrill?: boolean;
   /** Where the load test's SVG chart is written. */
   reportDir?: string;
 }
@@ -78,11 +79,14 @@ async function run(
               from: options.from ?? 'cluster',
               drift,
               ...(options.loadTest ? { loadTest: {} } : {}),
+              ...(options.failoverDrill
+                ? { failoverDrill: { phaseTimeoutMs: cloud.emulated ? 30_000 : 15 * 60_000 } }
+                : {}),
             })
           : await readHealth(spec, { cloud, regionTimeoutMs, drift });
       const charts = await writeCharts(report, resolve(io.cwd, options.reportDir ?? '.spillway/verify'));
       if (options.output === 'json') io.stdout(JSON.stringify(report, null, 2) + '\n');
-      else io.stdout(healthTable(report, name === 'verify') + loadText(report, charts));
+      else io.stdout(healthTable(report, name === 'verify') + loadText(report, charts) + drillText(report));
       return name === 'verify' && !report.ok ? EXIT.failed : EXIT.ok;
     } finally {
       await cloud.close();
@@ -123,6 +127,18 @@ function loadText(report: HealthReport, charts: Record<string, string>): string 
     for (const c of load.checks) lines.push(`  ${c.ok ? '✔' : '✖'} ${c.name}: ${c.detail}`);
     if (charts[service]) lines.push(`  chart: ${charts[service]}`);
     lines.push('', load.mermaid.trimEnd());
+  }
+  return lines.length ? lines.join('\n') + '\n' : '';
+}
+
+function drillText(report: HealthReport): string {
+  const lines: string[] = [];
+  for (const [service, checks] of Object.entries(report.failoverDrills ?? {})) {
+    lines.push(
+      '',
+      `Failover drill of ${service}:`,
+      ...checks.map((c) => `  ${c.ok ? '✔' : '✖'} ${c.name}: ${c.detail}`),
+    );
   }
   return lines.length ? lines.join('\n') + '\n' : '';
 }

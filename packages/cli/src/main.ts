@@ -70,6 +70,13 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       code = EXIT.invalid;
       return;
     }
+    if ((opts as { failoverDrill?: boolean }).failoverDrill && !opts.yes) {
+      io.stderr(
+        "spillway: --failover-drill takes the preferred region's model servers away for a while: pass --yes to go ahead\n",
+      );
+      code = EXIT.invalid;
+      return;
+    }
     const commands = await import('./health-commands.js');
     code = await (name === 'status' ? commands.statusCommand : commands.verifyCommand)({ ...opts, from }, io);
   };
@@ -84,6 +91,10 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       'cluster',
     )
     .option('--load-test', 'ramp load on the gateway and check that it spills over only at the threshold')
+    .option(
+      '--failover-drill',
+      "take the preferred region's model servers away, check the others serve, restore them (needs --yes)",
+    )
     .option('--report-dir <dir>', 'where the load test chart (SVG) is written', '.spillway/verify')
     .action(runHealth('verify'));
   engine(

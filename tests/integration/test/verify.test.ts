@@ -185,4 +185,20 @@ describe('verify', () => {
     expect(report.regions.find((r) => r.region === 'us-east4')!.state).toBe('down');
     await restore();
   }, 60_000);
+
+  it('runs a failover drill: the other region serves while the preferred one is down, then it recovers', async () => {
+    const report = await verifySpec(spec, { ...OPTIONS(), failoverDrill: { phaseTimeoutMs: 20_000 } });
+    const drill = report.failoverDrills!['food-review']!;
+    expect(drill.map((c) => [c.name, c.ok])).toEqual([
+      ['failover: other regions serve', true],
+      ['failover: preferred region recovers', true],
+    ]);
+    expect(drill[0]!.detail).toMatch(/^with us-east4 down, europe-west3 served in \d+\.\d s$/);
+    expect(drill[1]!.detail).toMatch(
+      /^us-east4 served again \d+\.\d s after its model servers were restored$/,
+    );
+    expect(
+      server('gke-east').store.get('apps/v1', 'Deployment', 'default', POOL)!.spec.replicas,
+    ).toBeGreaterThan(0);
+  }, 60_000);
 });

@@ -42,6 +42,13 @@ export function reconcileAutoscalers(ctx: ControllerContext, cluster: ClusterRef
         'FailedGetScale',
         `the HPA controller was unable to get the target's current scale: deployments "${target?.name}" not found`,
       );
+    } else if (deployment.spec?.replicas === 0) {
+      // Kubernetes: an HPA does not act on a target scaled to zero by hand.
+      status = failed(
+        now,
+        'ScalingDisabled',
+        'scaling is disabled since the replica count of the target is zero',
+      );
     } else if (!adapter) {
       status = failed(
         now,

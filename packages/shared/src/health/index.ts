@@ -9,3 +9,4 @@ export {
   type LoadStep,
   type LoadOptions,
 } from './load.js';
+export { failoverDrill, DRILL_MANAGER, type DrillOptions } from './drill.js';

@@ -37,6 +37,8 @@ export interface HealthReport {
   regions: RegionHealth[];
   ok: boolean;
   checkedAt: string;
+  /** `verify --failover-drill`: per service, whether the others served and the preferred region recovered. */
+  failoverDrills?: Record<string, Check[]>;
   /** `verify --load-test`: per service, the steps, the policy checks and the charts. */
   loadTests?: Record<string, import('./load.js').LoadReport>;
   /** The last `verify` of each service, as recorded in its config cluster. */

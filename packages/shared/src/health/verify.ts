@@ -7,6 +7,7 @@ import type { Service, Spec } from '../spec/model.js';
 import { regionState, type HealthReport } from './model.js';
 import { readHealth } from './read.js';
 import { completionFromCluster } from './job.js';
+import { failoverDrill } from './drill.js';
 import { loadTest, type LoadOptions } from './load.js';
 
 /**
@@ -22,6 +23,8 @@ export interface VerifyOptions {
   drift?: { id: string; title: string }[];
   /** How long a completion may take (the GCPBackendPolicy timeout is the natural bound). */
   requestTimeoutMs?: number;
+  /** Take the preferred region's model servers away, check the others serve, restore them. */
+  failoverDrill?: { phaseTimeoutMs: number };
   /** Ramp load on the preferred region's address and check the spill-over policy. */
   loadTest?: Omit<LoadOptions, 'cloud' | 'address'>;
 }
@@ -77,6 +80,22 @@ export async function verifySpec(spec: Spec, options: VerifyOptions): Promise<He
       });
       report.loadTests[service.name] = load;
       report.ok &&= load.checks.every((c) => c.ok);
+    }
+  }
+  if (options.failoverDrill && report.ok) {
+    report.failoverDrills = {};
+    for (const service of spec.services) {
+      const address = report.regions.find(
+        (r) => r.service === service.name && r.preferred && r.gatewayAddress,
+      )?.gatewayAddress;
+      if (!address) continue;
+      const checks = await failoverDrill(spec, service, address, {
+        cloud: options.cloud,
+        phaseTimeoutMs: options.failoverDrill.phaseTimeoutMs,
+        pollMs: options.cloud.emulated ? 25 : 2_000,
+      });
+      report.failoverDrills[service.name] = checks;
+      report.ok &&= checks.every((c) => c.ok);
     }
   }
   await recordResult(spec, report, options.cloud);
