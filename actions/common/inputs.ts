@@ -1,0 +1,47 @@
+import * as core from '@actions/core';
+import { resolve } from 'node:path';
+import { loadSpecFiles, type Spec, type SpecIssue } from '@spillway/shared';
+
+/** Shared by both actions: inputs, spec errors as annotations, progress in the log. */
+export function booleanInput(name: string): boolean {
+  const value = core.getInput(name).trim().toLowerCase();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  throw new Error(`input ${name} must be 'true' or 'false', not ${JSON.stringify(value)}`);
+}
+
+/** Every spec error as an annotation on the spec file, at its line and column, so a pull request shows it there. */
+export function annotate(issues: SpecIssue[], workingDirectory: string) {
+  for (const issue of issues) {
+    core.error(`${issue.path ? `${issue.path}: ` : ''}${issue.message} — ${issue.hint}`, {
+      title: 'Spillway spec',
+      file: resolve(workingDirectory, issue.file),
+      startLine: issue.line,
+      startColumn: issue.column,
+    });
+  }
+}
+
+export class SpecRejected extends Error {}
+
+export async function loadSpec(specPath: string, workingDirectory: string): Promise<Spec> {
+  const loaded = await core.group('Validate the spec', async () => {
+    const result = await loadSpecFiles([specPath], resolve(workingDirectory));
+    if (result.ok)
+      core.info(
+        `${specPath} is valid: ${result.spec.platforms.length} platform(s), ${result.spec.services.length} service(s)`,
+      );
+    return result;
+  });
+  if (!loaded.ok) {
+    annotate(loaded.issues, workingDirectory);
+    throw new SpecRejected(
+      `the spec ${specPath} has ${loaded.issues.length} problem(s); each is annotated on the file`,
+    );
+  }
+  return loaded.spec;
+}
+
+export function seconds(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
