@@ -2,7 +2,7 @@
 // (`runs.using: node24`, no node_modules). ESM, with require/__dirname restored for the CommonJS
 // Google client libraries inside; deterministic, so a test can tell when dist is stale.
 import { build } from 'esbuild';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const BANNER =
   "import { createRequire as __cr } from 'module'; import { fileURLToPath as __fu } from 'url'; import { dirname as __dn } from 'path';" +
@@ -23,4 +23,5 @@ export function options(name, outfile) {
   };
 }
 
-if (process.argv[2]) await build(options(process.argv[2]));
+// Run as a script (`node build.mjs NAME`), not when a test imports the options.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await build(options(process.argv[2]));

@@ -63,7 +63,8 @@ export async function loadTest(service: Service, options: LoadOptions): Promise<
         for (const [region, value] of Object.entries(await utilizationByRegion(service, options.cloud))) {
           step.peakUtilization[region] = Math.max(step.peakUtilization[region] ?? 0, value);
         }
-        await new Promise((r) => setTimeout(r, 100));
+        // Often enough to catch a replica at its peak: real requests last seconds, the sandbox's milliseconds.
+        await new Promise((r) => setTimeout(r, options.cloud.emulated ? 10 : 500));
       }
     })();
     const worker = async () => {
