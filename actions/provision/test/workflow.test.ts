@@ -45,7 +45,9 @@ describe('the example workflow for an application repository', () => {
 describe('the action metadata', () => {
   for (const name of ['provision', 'verify']) {
     it(`actions/${name}/action.yml runs the committed bundle on node24 and describes every input`, () => {
-      const meta = parse(readFileSync(fileURLToPath(new URL(`../../${name}/action.yml`, import.meta.url)), 'utf8'));
+      const meta = parse(
+        readFileSync(fileURLToPath(new URL(`../../${name}/action.yml`, import.meta.url)), 'utf8'),
+      );
       expect(meta.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
       for (const [input, spec] of Object.entries(meta.inputs as Record<string, { description: string }>)) {
         expect([input, /^[a-z_]+$/.test(input), spec.description.length > 10]).toEqual([input, true, true]);
