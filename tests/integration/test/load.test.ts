@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { applySpec, verifySpec, type Cloud } from '@spillway/shared';
+import { applySpec, loadTest, verifySpec, type Cloud } from '@spillway/shared';
 import type { Sandbox } from '@spillway/sandbox';
 import { exampleSpec, sandboxAndCloud, TIMING } from './helpers.js';
 
@@ -53,4 +53,20 @@ describe('verify --load-test', () => {
     expect(load.mermaid).toMatch(/^```mermaid\nxychart-beta\n/);
     expect(report.ok).toBe(true);
   }, 120_000);
+
+  it("attributes the share per region from the model servers' counters when the response does not say (as on GKE)", async () => {
+    const us = spec.services[0]!.clusters.find((c) => c.region === 'us-east4')!;
+    const address = (await verifySpec(spec, { cloud, regionTimeoutMs: 3_000, from: 'runner' })).regions.find(
+      (r) => r.region === 'us-east4',
+    )!.gatewayAddress!;
+    const load = await loadTest(spec.services[0]!, {
+      cloud,
+      address,
+      steps: [1],
+      requestsPerStep: 30,
+      attribution: 'monitoring',
+    });
+    expect(us.name).toBe('gke-east');
+    expect(load.steps[0]!.byRegion).toEqual({ 'us-east4': 30 });
+  }, 60_000);
 });

@@ -25,12 +25,15 @@ export function startControllers(ctx: ControllerContext): Controllers {
   const workloads = new Workloads(ctx);
   const gateways = new Gateways(ctx);
   const jobs = new Jobs(ctx);
-  ctx.google.monitoring.setSource((metric, project) =>
-    workloads
-      .all()
-      .filter((r) => r.metric === metric && r.cluster.startsWith(`${project}/`))
-      .map((r) => sample(r)),
-  );
+  // Managed Prometheus' view of the model servers: the KV-cache gauge and the served-requests counter.
+  ctx.google.monitoring.setSource((metric, project) => {
+    const replicas = workloads.all().filter((r) => r.cluster.startsWith(`${project}/`));
+    if (metric === 'vllm:request_success_total')
+      return replicas.map((r) => sample(r, metric, r.server.served()));
+    return replicas
+      .filter((r) => r.metric === metric)
+      .map((r) => sample(r, r.metric, r.server.utilization()));
+  });
   let running: Promise<void> | undefined;
   let closed = false;
   const reconcile = () => {
@@ -72,17 +75,17 @@ export function startControllers(ctx: ControllerContext): Controllers {
   };
 }
 
-function sample(r: Replica) {
+function sample(r: Replica, metric: string, value: number) {
   const [project, location, cluster] = r.cluster.split('/');
   return {
     labels: {
-      __name__: r.metric,
+      __name__: metric,
       project_id: project!,
       location: location!,
       cluster: cluster!,
       namespace: r.namespace,
       pod: r.pod,
     },
-    value: r.server.utilization(),
+    value,
   };
 }

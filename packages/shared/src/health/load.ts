@@ -33,11 +33,13 @@ export interface LoadOptions {
   address: string;
   steps?: number[];
   requestsPerStep?: number;
+  /** Where each region's share comes from: the response (sandbox) when it says, or Monitoring's counters. */
+  attribution?: 'auto' | 'monitoring';
   /** Wall seconds a step may take before its open requests are abandoned. */
   stepTimeoutSeconds?: number;
 }
 
-/** The region that answered: the sandbox says so in a header; real GKE does not (share from Monitoring). */
+/** The region that answered: the sandbox says so in a header; on real GKE the counters tell. */
 const REGION_HEADER = 'x-spillway-backend-region';
 
 export async function loadTest(service: Service, options: LoadOptions): Promise<LoadReport> {
@@ -47,6 +49,7 @@ export async function loadTest(service: Service, options: LoadOptions): Promise<
   const { body, headers } = completionRequest(service);
   const results: LoadStep[] = [];
   for (const concurrency of steps) {
+    const before = await servedByRegion(service, options.cloud);
     const step: LoadStep = {
       concurrency,
       requests: perStep,
@@ -83,8 +86,8 @@ export async function loadTest(service: Service, options: LoadOptions): Promise<
             continue;
           }
           step.ok++;
-          const region = response.headers.get(REGION_HEADER) ?? 'unknown';
-          step.byRegion[region] = (step.byRegion[region] ?? 0) + 1;
+          const region = options.attribution === 'monitoring' ? null : response.headers.get(REGION_HEADER);
+          if (region) step.byRegion[region] = (step.byRegion[region] ?? 0) + 1;
         } catch {
           step.failed++;
         }
@@ -94,6 +97,15 @@ export async function loadTest(service: Service, options: LoadOptions): Promise<
     sampling = false;
     await sampler;
     step.failed += perStep - sent;
+    if (Object.keys(step.byRegion).length === 0 && step.ok > 0) {
+      // Real GKE does not say which region answered: the model servers' own counters do, once scraped.
+      if (!options.cloud.emulated) await new Promise((r) => setTimeout(r, SCRAPE_SETTLE_MS));
+      const after = await servedByRegion(service, options.cloud);
+      for (const [region, count] of Object.entries(after)) {
+        const delta = count - (before[region] ?? 0);
+        if (delta > 0) step.byRegion[region] = delta;
+      }
+    }
     results.push(step);
   }
   return {
@@ -104,10 +116,23 @@ export async function loadTest(service: Service, options: LoadOptions): Promise<
   };
 }
 
+/** Managed Prometheus scrapes the model servers every 5 s (the PodMonitoring's interval): wait for two. */
+const SCRAPE_SETTLE_MS = 12_000;
+
+/** Requests served so far per region: vLLM's request_success_total, summed by cluster. */
+async function servedByRegion(service: Service, cloud: Cloud): Promise<Record<string, number>> {
+  return byRegion(service, cloud, 'sum by (cluster) (vllm:request_success_total)');
+}
+
 /** KV-cache utilization per region, from Cloud Monitoring's Prometheus API. */
 async function utilizationByRegion(service: Service, cloud: Cloud): Promise<Record<string, number>> {
+  return byRegion(service, cloud, `avg by (cluster) (${service.model.kvCacheMetric})`);
+}
+
+/** One value per region from an instant query grouped by cluster; empty when Monitoring cannot be read. */
+async function byRegion(service: Service, cloud: Cloud, promql: string): Promise<Record<string, number>> {
   try {
-    const query = encodeURIComponent(`avg by (cluster) (${service.model.kvCacheMetric})`);
+    const query = encodeURIComponent(promql);
     const result = await cloud
       .rest('monitoring')
       .request(
