@@ -9,7 +9,7 @@ import {
   type ProgressEvent,
   type Spec,
 } from '@spillway/shared';
-import { booleanInput, loadSpec, seconds } from '../../common/inputs.js';
+import { booleanInput, loadSpec, seconds } from '../../inputs.js';
 
 /**
  * actions/provision: plan, apply or destroy a Spillway spec in a workflow step. Credentials come

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { startSandbox, type Sandbox } from '@spillway/sandbox';
-import { committed, runAction as run } from '../../common/run-action.js';
+import { committed, runAction as run } from '../../test-support.js';
 // @ts-expect-error: the build script is plain JavaScript.
 import { options } from '../../build.mjs';
 

@@ -7,7 +7,7 @@ import {
   verifySpec,
   type HealthReport,
 } from '@spillway/shared';
-import { booleanInput, loadSpec } from '../../common/inputs.js';
+import { booleanInput, loadSpec } from '../../inputs.js';
 
 /** actions/verify: every region's checks, a test completion, and optionally the load test and the failover drill. */
 export async function run(): Promise<void> {

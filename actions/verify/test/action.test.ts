@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { checkSpec, cloudFromEnv, applySpec, EMULATOR_TIMING } from '@spillway/shared';
 import { startSandbox, type Sandbox } from '@spillway/sandbox';
-import { committed, runAction as run } from '../../common/run-action.js';
+import { committed, runAction as run } from '../../test-support.js';
 // @ts-expect-error: the build script is plain JavaScript.
 import { options } from '../../build.mjs';
 
