@@ -6,7 +6,8 @@ import { clusterClient } from './kube-handler.js';
 import { findOrphans, orderOrphans } from './orphans.js';
 import type { ProgressListener } from './events.js';
 import { apply, destroy, plan, type ApplyResult, type PlanEntry } from './run.js';
-import type { EngineContext, Timing } from './types.js';
+import { engineContext, type EngineContext, type Timing } from './types.js';
+import { withRetries } from './retry.js';
 
 /** What plan, apply and destroy need from their caller (a face). */
 export interface EngineOptions {
@@ -61,12 +62,7 @@ export function redactor(secrets: Iterable<string>): (text: string) => string {
 
 async function context(spec: Spec, options: EngineOptions, state: DesiredState) {
   const secretValues = await resolveSecrets(state, options.cloud, options.env ?? process.env);
-  const clusters = new Map(
-    spec.platforms.flatMap((p) =>
-      p.clusters.map((c) => [c.name, { project: p.projectId, location: c.location }] as const),
-    ),
-  );
-  const ctx: EngineContext = { cloud: options.cloud, secretValues, clusters, memo: new Map() };
+  const ctx = engineContext(spec, options.cloud, secretValues);
   const redact = redactor(secretValues.values());
   const onEvent: ProgressListener | undefined =
     options.onEvent && ((e) => options.onEvent!({ ...e, ...(e.detail ? { detail: redact(e.detail) } : {}) }));
@@ -80,7 +76,7 @@ export interface PlanReport {
 export async function planSpec(spec: Spec, options: EngineOptions): Promise<PlanReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);
-  const orphans = orderOrphans(await findOrphans(spec, state, ctx));
+  const orphans = orderOrphans(await readAll(() => findOrphans(spec, state, ctx), options.timing));
   const resources = await plan(state, ctx, {
     timing: options.timing,
     orphans,
@@ -99,14 +95,14 @@ export async function applySpec(
 ): Promise<ApplyReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);
-  const orphans = orderOrphans(await findOrphans(spec, state, ctx));
+  const orphans = orderOrphans(await readAll(() => findOrphans(spec, state, ctx), options.timing));
   const result = await apply(state, ctx, {
     timing: options.timing,
     allowReplace: options.allowReplace,
     orphans,
     ...(onEvent ? { onEvent } : {}),
   });
-  const addresses = result.converged ? await gatewayAddresses(state, ctx) : {};
+  const addresses = result.converged ? await readAll(() => gatewayAddresses(state, ctx), options.timing) : {};
   return {
     ...result,
     ...(result.refused ? { refused: redact(result.refused) } : {}),
@@ -150,13 +146,8 @@ export async function destroySpec(
   options: EngineOptions & { allowInUse?: boolean },
 ): Promise<ApplyResult> {
   const state = renderDesiredState(spec);
-  const clusters = new Map(
-    spec.platforms.flatMap((p) =>
-      p.clusters.map((c) => [c.name, { project: p.projectId, location: c.location }] as const),
-    ),
-  );
   // Destroy needs no secret values: it deletes, it does not write.
-  const ctx: EngineContext = { cloud: options.cloud, secretValues: new Map(), clusters, memo: new Map() };
+  const ctx = engineContext(spec, options.cloud);
   if (spec.platforms.length && !options.allowInUse) {
     const users = await servicesStillUsing(spec, ctx);
     if (users.length) {
@@ -172,6 +163,11 @@ export async function destroySpec(
 }
 
 /** Region → address of each Gateway, from its status in the config cluster. */
+/** Whole-run reads (orphans, addresses) retried like any resource's read: they are idempotent. */
+function readAll<T>(read: () => Promise<T>, timing: Timing): Promise<T> {
+  return withRetries(read, timing, Date.now() + 10 * 60_000);
+}
+
 async function gatewayAddresses(state: DesiredState, ctx: EngineContext): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const gateways = state.resources.filter(

@@ -1,4 +1,4 @@
-import { describeCallError, isRetryable, toCallError, type CallError } from '../cloud/errors.js';
+import { isRetryable, toCallError, type CallError } from '../cloud/errors.js';
 import type { Timing } from './types.js';
 
 /** Pauses for the engine (the only place that sleeps), injectable so tests can count. */
@@ -48,5 +48,3 @@ export class Locks {
     }
   }
 }
-
-export { describeCallError, toCallError };

@@ -77,11 +77,6 @@ export const EMULATOR_TIMING: Timing = {
   kubeConcurrency: 32,
 };
 
-/** Where secrets come from at apply time (never rendered, never logged). */
-export interface SecretResolver {
-  resolve(source: { fromEnv: string } | { secretManager: string }): Promise<string>;
-}
-
 export interface EngineContext {
   cloud: Cloud;
   /** Secret values by resource id, resolved once before anything is read (never logged). */
@@ -90,4 +85,18 @@ export interface EngineContext {
   clusters: Map<string, { project: string; location: string }>;
   /** Run-wide memo (project numbers, cluster endpoints). */
   memo: Map<string, Promise<unknown>>;
+}
+
+/** A run's context for a spec: where each cluster is, a fresh memo, and the secrets (none when only reading). */
+export function engineContext(
+  spec: { platforms: { projectId: string; clusters: { name: string; location: string }[] }[] },
+  cloud: Cloud,
+  secretValues: Map<string, string> = new Map(),
+): EngineContext {
+  const clusters = new Map(
+    spec.platforms.flatMap((p) =>
+      p.clusters.map((c) => [c.name, { project: p.projectId, location: c.location }] as const),
+    ),
+  );
+  return { cloud, secretValues, clusters, memo: new Map() };
 }

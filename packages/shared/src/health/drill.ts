@@ -1,6 +1,6 @@
 import type { Cloud } from '../cloud/clients.js';
 import { clusterClient } from '../engine/kube-handler.js';
-import type { EngineContext } from '../engine/types.js';
+import { engineContext } from '../engine/types.js';
 import type { Service, Spec } from '../spec/model.js';
 import type { Check } from './model.js';
 import { completionRequest } from './verify.js';
@@ -25,16 +25,7 @@ export async function failoverDrill(
   address: string,
   options: DrillOptions,
 ): Promise<Check[]> {
-  const ctx: EngineContext = {
-    cloud: options.cloud,
-    secretValues: new Map(),
-    clusters: new Map(
-      spec.platforms.flatMap((p) =>
-        p.clusters.map((c) => [c.name, { project: p.projectId, location: c.location }] as const),
-      ),
-    ),
-    memo: new Map(),
-  };
+  const ctx = engineContext(spec, options.cloud);
   const preferred = service.clusters.filter((c) => service.balancing.preferredRegions.includes(c.region));
   if (!preferred.length)
     return [

@@ -4,7 +4,7 @@ import type { KubeClient } from '../cloud/kube.js';
 import type { Cluster, Service, Spec } from '../spec/model.js';
 import { clusterClient } from '../engine/kube-handler.js';
 import { VERIFY_RECORD_PREFIX } from '../engine/orphans.js';
-import type { EngineContext } from '../engine/types.js';
+import { engineContext, type EngineContext } from '../engine/types.js';
 import { hpaMetricName } from '../render/autoscaling.js';
 import { regionState, type Check, type HealthReport, type RegionHealth } from './model.js';
 
@@ -23,16 +23,7 @@ export interface HealthOptions {
 const EXPORT = 'networking.gke.io/export';
 
 export async function readHealth(spec: Spec, options: HealthOptions): Promise<HealthReport> {
-  const ctx: EngineContext = {
-    cloud: options.cloud,
-    secretValues: new Map(),
-    clusters: new Map(
-      spec.platforms.flatMap((p) =>
-        p.clusters.map((c) => [c.name, { project: p.projectId, location: c.location }] as const),
-      ),
-    ),
-    memo: new Map(),
-  };
+  const ctx = engineContext(spec, options.cloud);
   const regions = await Promise.all(
     spec.services.flatMap((service) =>
       service.clusters.map((cluster) =>

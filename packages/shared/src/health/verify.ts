@@ -1,7 +1,7 @@
 import type { Cloud } from '../cloud/clients.js';
 import { clusterClient } from '../engine/kube-handler.js';
 import { VERIFY_RECORD_PREFIX } from '../engine/orphans.js';
-import type { EngineContext } from '../engine/types.js';
+import { engineContext } from '../engine/types.js';
 import { FIELD_MANAGER, kubeLabels } from '../render/labels.js';
 import type { Service, Spec } from '../spec/model.js';
 import { regionState, type HealthReport } from './model.js';
@@ -45,7 +45,7 @@ export async function verifySpec(spec: Spec, options: VerifyOptions): Promise<He
       const timeoutMs = options.requestTimeoutMs ?? service.gateway.timeoutSec * 1000;
       if (options.from === 'cluster') {
         const kube = await clusterClient(
-          context(spec, options.cloud),
+          engineContext(spec, options.cloud),
           service.platform.configCluster.name,
         ).catch(() => undefined);
         region.checks.push(
@@ -154,22 +154,9 @@ async function testCompletion(service: Service, address: string, timeoutMs: numb
   }
 }
 
-function context(spec: Spec, cloud: Cloud): EngineContext {
-  return {
-    cloud,
-    secretValues: new Map(),
-    clusters: new Map(
-      spec.platforms.flatMap((p) =>
-        p.clusters.map((c) => [c.name, { project: p.projectId, location: c.location }] as const),
-      ),
-    ),
-    memo: new Map(),
-  };
-}
-
 /** The last result, as a ConfigMap per service in the config cluster. */
 async function recordResult(spec: Spec, report: HealthReport, cloud: Cloud) {
-  const ctx = context(spec, cloud);
+  const ctx = engineContext(spec, cloud);
   for (const service of spec.services) {
     const mine = report.regions.filter((r) => r.service === service.name);
     const kube = await clusterClient(ctx, service.platform.configCluster.name).catch(() => undefined);
