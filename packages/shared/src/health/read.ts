@@ -4,7 +4,8 @@ import type { KubeClient } from '../cloud/kube.js';
 import type { Cluster, Service, Spec } from '../spec/model.js';
 import { clusterClient } from '../engine/kube-handler.js';
 import { VERIFY_RECORD_PREFIX } from '../engine/orphans.js';
-import { engineContext, type EngineContext } from '../engine/types.js';
+import { EMULATOR_TIMING, engineContext, type EngineContext } from '../engine/types.js';
+import { withRetries } from '../engine/retry.js';
 import { hpaMetricName } from '../render/autoscaling.js';
 import { regionState, type Check, type HealthReport, type RegionHealth } from './model.js';
 
@@ -21,15 +22,22 @@ export interface HealthOptions {
 }
 
 const EXPORT = 'networking.gke.io/export';
+const RETRY_TIMING = { ...EMULATOR_TIMING, initialBackoffMs: 100, maxBackoffMs: 2_000 };
 
 export async function readHealth(spec: Spec, options: HealthOptions): Promise<HealthReport> {
   const ctx = engineContext(spec, options.cloud);
   const regions = await Promise.all(
     spec.services.flatMap((service) =>
       service.clusters.map((cluster) =>
-        withDeadline(readRegion(service, cluster, ctx, options), options.regionTimeoutMs).catch((error) =>
-          unreadable(service, cluster, error),
-        ),
+        withDeadline(
+          // A 429 or 503 is waited out within the region's deadline; a dark region fails at the deadline.
+          withRetries(
+            () => readRegion(service, cluster, ctx, options),
+            RETRY_TIMING,
+            Date.now() + options.regionTimeoutMs,
+          ),
+          options.regionTimeoutMs,
+        ).catch((error) => unreadable(service, cluster, error)),
       ),
     ),
   );
