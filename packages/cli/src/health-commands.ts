@@ -1,4 +1,4 @@
-import { planSpec, readHealth, verifySpec, type HealthReport, type RegionHealth } from '@spillway/shared';
+import { readHealth, verifySpec, type HealthReport, type RegionHealth } from '@spillway/shared';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EXIT, type Io } from './io.js';
@@ -68,9 +68,7 @@ async function run(
   const regionTimeoutMs = cloud.emulated ? 10_000 : 60_000;
   return guarded(io, async () => {
     try {
-      const drift = (
-        await planSpec(spec, { cloud, timing: ready.timing, env: ready.env }).catch(() => ({ resources: [] }))
-      ).resources.filter((r) => r.action !== 'noop');
+      const drift = { timing: ready.timing, env: ready.env };
       const report =
         name === 'verify'
           ? await verifySpec(spec, {

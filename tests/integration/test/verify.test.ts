@@ -83,6 +83,21 @@ describe('verify', () => {
     await restore();
   }, 60_000);
 
+  it('reports drift per region, also without the token (as the verify action runs)', async () => {
+    const { HF_TOKEN: _token, ...withoutToken } = env;
+    const clean = await readHealth(spec, { ...OPTIONS(), drift: { timing: TIMING, env: withoutToken } });
+    expect(clean.regions.map((r) => r.checks.find((c) => c.name === 'no drift')?.ok)).toEqual([true, true]);
+    const store = server('gke-east').store;
+    const hpa = store.get('autoscaling/v2', 'HorizontalPodAutoscaler', 'default', POOL)!;
+    store.update({ ...hpa, spec: { ...hpa.spec, maxReplicas: 3 } });
+    const drifted = await readHealth(spec, { ...OPTIONS(), drift: { timing: TIMING, env: withoutToken } });
+    expect(failing(drifted, 'us-east4').find((c) => c.name === 'no drift')!.detail).toBe(
+      `1 resource(s) differ from the spec (HorizontalPodAutoscaler default/${POOL} in gke-east) — run plan, then apply`,
+    );
+    expect(failing(drifted, 'europe-west3').map((c) => c.name)).not.toContain('no drift');
+    await restore();
+  }, 60_000);
+
   it('reports a dark region as unreadable without hiding the other', async () => {
     sandbox.faults.setPlan({ darkRegions: ['europe-west3'] });
     try {

@@ -16,6 +16,8 @@ export interface EngineOptions {
   onEvent?: ProgressListener;
   /** Where `fromEnv` token sources are read; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** required (apply): a missing token stops the run; ifAvailable (read-only uses): Secrets are compared without their value. */
+  secrets?: 'required' | 'ifAvailable';
 }
 
 export class SecretUnavailableError extends Error {}
@@ -25,10 +27,16 @@ async function resolveSecrets(
   state: DesiredState,
   cloud: Cloud,
   env: NodeJS.ProcessEnv,
+  mode: 'required' | 'ifAvailable' = 'required',
 ): Promise<Map<string, string>> {
   const values = new Map<string, string>();
   for (const r of state.resources) {
     if (r.type !== 'kubernetes.object' || !r.secretSource) continue;
+    if (mode === 'ifAvailable') {
+      const one = await resolveSecrets({ resources: [r] }, cloud, env).catch(() => new Map<string, string>());
+      for (const [id, value] of one) values.set(id, value);
+      continue;
+    }
     const source = r.secretSource.source;
     if ('fromEnv' in source) {
       const value = env[source.fromEnv];
@@ -61,7 +69,12 @@ export function redactor(secrets: Iterable<string>): (text: string) => string {
 }
 
 async function context(spec: Spec, options: EngineOptions, state: DesiredState) {
-  const secretValues = await resolveSecrets(state, options.cloud, options.env ?? process.env);
+  const secretValues = await resolveSecrets(
+    state,
+    options.cloud,
+    options.env ?? process.env,
+    options.secrets,
+  );
   const ctx = engineContext(spec, options.cloud, secretValues);
   const redact = redactor(secretValues.values());
   const onEvent: ProgressListener | undefined =

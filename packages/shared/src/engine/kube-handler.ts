@@ -66,6 +66,8 @@ export function contains(have: unknown, want: unknown): boolean {
 
 /** What must match: the manifest without a Secret's value (compared through its hash). */
 function comparable(r: KubeObjectResource, ctx: EngineContext): KubeManifest {
+  // A read-only run without the token compares the Secret's labels and type, not its value.
+  if (r.secretSource && !ctx.secretValues.has(r.id)) return r.manifest;
   const { stringData: _value, ...rest } = manifestToApply(r, ctx) as KubeManifest & { stringData?: unknown };
   return rest;
 }

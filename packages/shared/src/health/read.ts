@@ -4,8 +4,9 @@ import type { KubeClient } from '../cloud/kube.js';
 import type { Cluster, Service, Spec } from '../spec/model.js';
 import { clusterClient } from '../engine/kube-handler.js';
 import { VERIFY_RECORD_PREFIX } from '../engine/orphans.js';
-import { EMULATOR_TIMING, engineContext, type EngineContext } from '../engine/types.js';
+import { EMULATOR_TIMING, engineContext, type EngineContext, type Timing } from '../engine/types.js';
 import { withRetries } from '../engine/retry.js';
+import { planSpec } from '../engine/index.js';
 import { hpaMetricName } from '../render/autoscaling.js';
 import { regionState, type Check, type HealthReport, type RegionHealth } from './model.js';
 
@@ -17,8 +18,8 @@ export interface HealthOptions {
   cloud: Cloud;
   /** Per region (Google and Kubernetes reads together). */
   regionTimeoutMs: number;
-  /** Resource ids whose plan is not noop (from planSpec), to report drift per region. */
-  drift?: { id: string; title: string }[];
+  /** Report drift per region: a plan is made (reads only; the token is used if available). */
+  drift?: { timing: Timing; env?: NodeJS.ProcessEnv };
 }
 
 const EXPORT = 'networking.gke.io/export';
@@ -26,13 +27,23 @@ const RETRY_TIMING = { ...EMULATOR_TIMING, initialBackoffMs: 100, maxBackoffMs: 
 
 export async function readHealth(spec: Spec, options: HealthOptions): Promise<HealthReport> {
   const ctx = engineContext(spec, options.cloud);
+  const drifted = options.drift
+    ? (
+        await planSpec(spec, {
+          cloud: options.cloud,
+          timing: options.drift.timing,
+          env: options.drift.env ?? process.env,
+          secrets: 'ifAvailable',
+        })
+      ).resources.filter((r) => r.action !== 'noop')
+    : undefined;
   const regions = await Promise.all(
     spec.services.flatMap((service) =>
       service.clusters.map((cluster) =>
         withDeadline(
           // A 429 or 503 is waited out within the region's deadline; a dark region fails at the deadline.
           withRetries(
-            () => readRegion(service, cluster, ctx, options),
+            () => readRegion(service, cluster, ctx, drifted),
             RETRY_TIMING,
             Date.now() + options.regionTimeoutMs,
           ),
@@ -106,7 +117,7 @@ async function readRegion(
   service: Service,
   cluster: Cluster,
   ctx: EngineContext,
-  options: HealthOptions,
+  drifted: { id: string; title: string }[] | undefined,
 ): Promise<RegionHealth> {
   const platform = service.platform;
   const ns = service.namespace;
@@ -198,20 +209,22 @@ async function readRegion(
     for (const name of ['pool imported', 'gateway programmed', 'policies attached']) check(name, false, why);
   }
   await readUtilization(service, cluster, ctx, region);
-  const drift = (options.drift ?? []).filter(
-    (d) => d.id.includes(`/${cluster.name}/`) || d.title.includes(` in ${cluster.name}`),
-  );
-  region.drift = drift.map((d) => d.title);
-  check(
-    'no drift',
-    drift.length === 0,
-    drift.length
-      ? `${drift.length} resource(s) differ from the spec (${drift
-          .slice(0, 3)
-          .map((d) => d.title)
-          .join('; ')}) — run plan, then apply`
-      : 'live state matches the spec',
-  );
+  if (drifted) {
+    const drift = drifted.filter(
+      (d) => d.id.includes(`/${cluster.name}/`) || d.title.includes(` in ${cluster.name}`),
+    );
+    region.drift = drift.map((d) => d.title);
+    check(
+      'no drift',
+      drift.length === 0,
+      drift.length
+        ? `${drift.length} resource(s) differ from the spec (${drift
+            .slice(0, 3)
+            .map((d) => d.title)
+            .join('; ')}) — run plan, then apply`
+        : 'live state matches the spec',
+    );
+  }
   region.state = regionState(checks);
   return region;
 }

@@ -5,7 +5,7 @@ import { engineContext } from '../engine/types.js';
 import { FIELD_MANAGER, kubeLabels } from '../render/labels.js';
 import type { Service, Spec } from '../spec/model.js';
 import { regionState, type HealthReport } from './model.js';
-import { readHealth } from './read.js';
+import { readHealth, type HealthOptions } from './read.js';
 import { completionFromCluster } from './job.js';
 import { failoverDrill } from './drill.js';
 import { loadTest, type LoadOptions } from './load.js';
@@ -20,7 +20,8 @@ export interface VerifyOptions {
   regionTimeoutMs: number;
   /** cluster: from a Job in the config cluster (the gateway is internal); runner: from here. */
   from: 'cluster' | 'runner';
-  drift?: { id: string; title: string }[];
+  /** Report drift per region (see HealthOptions). */
+  drift?: HealthOptions['drift'];
   /** How long a completion may take (the GCPBackendPolicy timeout is the natural bound). */
   requestTimeoutMs?: number;
   /** Take the preferred region's model servers away, check the others serve, restore them. */
