@@ -1,15 +1,20 @@
 import { fileURLToPath } from 'node:url';
 import { relative } from 'node:path';
-import { BACKEND_REGION_HEADER, startSandbox } from '@spillway/sandbox';
+import { cloudFromEnv, loadSpecOrThrow, verifySpec, type HealthReport } from '@spillway/shared';
+import { startSandbox } from '@spillway/sandbox';
 import { applyCommand } from './engine-commands.js';
+import { healthTable } from './health-commands.js';
 import { processIo } from './io.js';
 
 /**
  * `npm run demo`: the golden path on a laptop. Starts the sandbox in this process, applies
- * examples/food-review.yaml with live progress, prints each region's gateway address, and sends
- * the seed's test completion through each of them.
+ * examples/food-review.yaml with live progress, then verifies every region: its checks and the
+ * seed's test completion through each region's gateway address.
  */
-const example = fileURLToPath(new URL('../../../examples/food-review.yaml', import.meta.url));
+const example = relative(
+  process.cwd(),
+  fileURLToPath(new URL('../../../examples/food-review.yaml', import.meta.url)),
+);
 
 async function main(): Promise<number> {
   // 5 ms per simulated second: a 7-minute cluster creation takes about 2 s, so the progress shows.
@@ -23,45 +28,33 @@ async function main(): Promise<number> {
       ...sandbox.env,
       HF_TOKEN: process.env.HF_TOKEN || 'hf_demo_token_for_the_sandbox',
     };
-    const code = await applyCommand(
-      { file: [relative(process.cwd(), example)], output: 'text' },
-      processIo,
-      env,
-    );
+    const code = await applyCommand({ file: [example], output: 'text' }, processIo, env);
     if (code !== 0) return code;
-    const gateway = [...sandbox.kube.values()]
-      .flatMap((k) => k.store.list('gateway.networking.k8s.io/v1', 'Gateway'))
-      .find((g) => g.status?.addresses?.length);
-    process.stdout.write('\nA test completion through each region address (as the seed sends it):\n');
-    for (const address of gateway?.status.addresses ?? []) {
-      const region = String(address.type).split('/').pop();
-      const answer = await completion(`http://${address.value}/v1/completions`);
-      process.stdout.write(
-        `  via ${region?.padEnd(14)} → HTTP ${answer.status}, served in ${answer.servedBy}\n`,
-      );
-    }
-    return 0;
+    process.stdout.write(
+      '\nVerifying every region (a test completion through each gateway address, as the seed sends it):\n\n',
+    );
+    const report = await verifyWhenServing(await loadSpecOrThrow([example]), env);
+    process.stdout.write(healthTable(report, true));
+    return report.ok ? 0 : 1;
   } finally {
     await sandbox.close();
   }
 }
 
-async function completion(url: string): Promise<{ status: number; servedBy: string }> {
-  // The model servers pass their first health checks a moment after the Gateway is programmed.
-  for (let attempt = 0; ; attempt++) {
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-gateway-inference-objective': 'food-review' },
-      body: JSON.stringify({
-        model: 'food-review-1',
-        prompt: 'What is the best pizza in the world?',
-        max_tokens: 100,
-        temperature: 0,
-      }),
-    });
-    if (response.status === 200 || attempt >= 50)
-      return { status: response.status, servedBy: response.headers.get(BACKEND_REGION_HEADER) ?? '?' };
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** The model servers pass their first health checks a moment after the Gateway is programmed. */
+async function verifyWhenServing(
+  spec: Awaited<ReturnType<typeof loadSpecOrThrow>>,
+  env: NodeJS.ProcessEnv,
+): Promise<HealthReport> {
+  const cloud = cloudFromEnv(env);
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const report = await verifySpec(spec, { cloud, regionTimeoutMs: 10_000, from: 'runner' });
+      if (report.ok || attempt >= 30) return report;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  } finally {
+    await cloud.close();
   }
 }
 

@@ -2,7 +2,7 @@ import type { Cloud } from '../cloud/clients.js';
 import { clusterClient } from '../engine/kube-handler.js';
 import { engineContext } from '../engine/types.js';
 import type { Service, Spec } from '../spec/model.js';
-import type { Check } from './model.js';
+import { SERVED_REGION_HEADER, type Check } from './model.js';
 import { completionRequest } from './verify.js';
 
 /**
@@ -102,7 +102,7 @@ async function answer(service: Service, host: string): Promise<{ ok: boolean; re
       signal: AbortSignal.timeout(10_000),
     });
     await response.arrayBuffer();
-    const region = response.headers.get('x-spillway-backend-region') ?? undefined;
+    const region = response.headers.get(SERVED_REGION_HEADER) ?? undefined;
     return { ok: response.status === 200, ...(region ? { region } : {}) };
   } catch {
     return { ok: false };

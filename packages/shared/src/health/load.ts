@@ -1,6 +1,6 @@
 import type { Cloud } from '../cloud/clients.js';
 import type { Service } from '../spec/model.js';
-import type { Check } from './model.js';
+import { SERVED_REGION_HEADER, type Check } from './model.js';
 import { completionRequest } from './verify.js';
 
 /**
@@ -38,9 +38,6 @@ export interface LoadOptions {
   /** Wall seconds a step may take before its open requests are abandoned. */
   stepTimeoutSeconds?: number;
 }
-
-/** The region that answered: the sandbox says so in a header; on real GKE the counters tell. */
-const REGION_HEADER = 'x-spillway-backend-region';
 
 export async function loadTest(service: Service, options: LoadOptions): Promise<LoadReport> {
   const steps = options.steps ?? [2, 4, 8, 16, 24];
@@ -86,7 +83,8 @@ export async function loadTest(service: Service, options: LoadOptions): Promise<
             continue;
           }
           step.ok++;
-          const region = options.attribution === 'monitoring' ? null : response.headers.get(REGION_HEADER);
+          const region =
+            options.attribution === 'monitoring' ? null : response.headers.get(SERVED_REGION_HEADER);
           if (region) step.byRegion[region] = (step.byRegion[region] ?? 0) + 1;
         } catch {
           step.failed++;

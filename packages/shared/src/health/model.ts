@@ -59,3 +59,6 @@ export function regionState(checks: Check[]): RegionHealth['state'] {
   if (checks.some((c) => !c.ok && CRITICAL.has(c.name))) return 'down';
   return checks.every((c) => c.ok) ? 'healthy' : 'degraded';
 }
+
+/** The header in which the sandbox's gateway names the region that answered (real GKE sends none). */
+export const SERVED_REGION_HEADER = 'x-spillway-backend-region';

@@ -4,7 +4,7 @@ import { VERIFY_RECORD_PREFIX } from '../engine/orphans.js';
 import { engineContext } from '../engine/types.js';
 import { FIELD_MANAGER, kubeLabels } from '../render/labels.js';
 import type { Service, Spec } from '../spec/model.js';
-import { regionState, type HealthReport } from './model.js';
+import { regionState, SERVED_REGION_HEADER, type HealthReport } from './model.js';
 import { readHealth, type HealthOptions } from './read.js';
 import { completionFromCluster } from './job.js';
 import { failoverDrill } from './drill.js';
@@ -138,7 +138,7 @@ async function testCompletion(service: Service, address: string, timeoutMs: numb
       completion = undefined;
     }
     const ok = response.status === 200 && completion?.object === 'text_completion';
-    const servedBy = response.headers.get('x-spillway-backend-region');
+    const servedBy = response.headers.get(SERVED_REGION_HEADER);
     return {
       name: 'test completion',
       ok,
