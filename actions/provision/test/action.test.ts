@@ -38,7 +38,7 @@ describe('actions/provision', () => {
     expect(result.stdout.split('\n')[0]).toBe(`::add-mask::${CANARY}`);
     expect(result.stdout.split('\n').slice(1).join('\n')).not.toContain(CANARY);
     expect(JSON.stringify(result.outputs) + result.summary).not.toContain(CANARY);
-    expect(JSON.parse(result.outputs.plan!).resources).toHaveLength(106);
+    expect(JSON.parse(result.outputs.plan!).resources).toHaveLength(107);
     expect(result.outputs.changed).toBe('true');
     expect(result.stdout).toContain('::group::Plan');
   }, 120_000);

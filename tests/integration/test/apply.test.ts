@@ -22,7 +22,7 @@ afterAll(async () => {
 describe('apply against the sandbox', () => {
   it('plans every resource as create on an empty project', async () => {
     const report = await planSpec(exampleSpec(), { cloud, timing: TIMING, env });
-    expect(report.resources).toHaveLength(106);
+    expect(report.resources).toHaveLength(107);
     // The sandbox, like a new project, has the monitoring API on already.
     expect(report.resources.filter((r) => r.action !== 'create').map((r) => r.id)).toEqual([
       'serviceusage.service/my-project/monitoring.googleapis.com',

@@ -88,7 +88,7 @@ describe('spillway plan | apply | destroy against the sandbox', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('No changes: the live state matches the spec.');
     expect(result.stdout).toContain(
-      'Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 106 unchanged.',
+      'Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 107 unchanged.',
     );
   }, 60_000);
 

@@ -10,3 +10,10 @@ export {
   type LoadOptions,
 } from './load.js';
 export { failoverDrill, DRILL_MANAGER, type DrillOptions } from './drill.js';
+export {
+  readServiceHealth,
+  checkPlatformText,
+  ServiceNotFoundError,
+  ServiceRecordInvalidError,
+  type ServiceRef,
+} from './service.js';

@@ -27,3 +27,4 @@ export { GATEWAY_CLASS } from './gateway.js';
 export { hpaMetricName, lbMetricName } from './autoscaling.js';
 export { renderFiles, manifestPath } from './files.js';
 export { renderScript } from './script.js';
+export { SERVICE_RECORD_PREFIX, SERVICE_RECORD_KEY } from './service-record.js';

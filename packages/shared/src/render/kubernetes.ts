@@ -15,6 +15,7 @@ import { inferencePoolChart } from './inferencepool-chart.js';
 import { modelServer } from './model-server.js';
 import { autoscalingObjects } from './autoscaling.js';
 import { gatewayObjects } from './gateway.js';
+import { serviceRecord } from './service-record.js';
 
 const OBJECTIVE_API = 'inference.networking.x-k8s.io/v1alpha2';
 
@@ -160,4 +161,5 @@ export function renderServiceKube(
   // The pools and their exports come before the route (gateway-api-inference-extension #1475).
   addGw(route!, [gatewayId, gcp.mci, ...poolIds]);
   for (const policy of policies) addGw(policy, [gcp.mci, ...poolIds]);
+  addGw(serviceRecord(service, labels), []);
 }

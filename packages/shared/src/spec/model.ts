@@ -60,6 +60,8 @@ export interface Service {
     | { mode: 'IN_FLIGHT'; maxInFlightRequestsPerEndpoint: number; preferredRegions: string[] };
   autoscaling: ServiceDoc['spec']['autoscaling'];
   source: Where;
+  /** The checked document, defaults filled in: what apply records in the config cluster. */
+  document: ServiceDoc;
 }
 
 const where = (doc: SourceDocument): Where => ({ file: doc.file, line: doc.locate([]).line });
@@ -123,5 +125,6 @@ export function resolveService(value: ServiceDoc, doc: SourceDocument, platform:
           },
     autoscaling: spec.autoscaling,
     source: where(doc),
+    document: value,
   };
 }
