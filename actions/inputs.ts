@@ -24,12 +24,17 @@ export function annotate(issues: SpecIssue[], workingDirectory: string) {
 
 export class SpecRejected extends Error {}
 
-export async function loadSpec(specPath: string, workingDirectory: string): Promise<Spec> {
+/** `platform`: a platform's spec, read-only (the service uses it; nothing of it is changed). */
+export async function loadSpec(specPath: string, workingDirectory: string, platformPath = ''): Promise<Spec> {
   const loaded = await core.group('Validate the spec', async () => {
-    const result = await loadSpecFiles([specPath], resolve(workingDirectory));
+    const result = await loadSpecFiles(
+      [specPath],
+      resolve(workingDirectory),
+      platformPath ? [platformPath] : [],
+    );
     if (result.ok)
       core.info(
-        `${specPath} is valid: ${result.spec.platforms.length} platform(s), ${result.spec.services.length} service(s)`,
+        `${specPath} is valid: ${result.spec.platforms.length} platform(s)${platformPath ? ` (${platformPath} read-only)` : ''}, ${result.spec.services.length} service(s)`,
       );
     return result;
   });

@@ -24,7 +24,11 @@ export async function run(): Promise<void> {
     if (!['plan', 'apply', 'destroy'].includes(command))
       throw new Error(`input command must be plan, apply or destroy, not ${JSON.stringify(command)}`);
     const workingDirectory = core.getInput('working_directory') || '.';
-    const spec = await loadSpec(core.getInput('spec', { required: true }), workingDirectory);
+    const spec = await loadSpec(
+      core.getInput('spec', { required: true }),
+      workingDirectory,
+      core.getInput('platform'),
+    );
     const env = withToken(spec, token);
     const cloud = cloudFromEnv(env);
     const timing = cloud.emulated ? EMULATOR_TIMING : REAL_TIMING;

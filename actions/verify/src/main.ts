@@ -11,6 +11,7 @@ export async function run(): Promise<void> {
     const spec = await loadSpec(
       core.getInput('spec', { required: true }),
       core.getInput('working_directory') || '.',
+      core.getInput('platform'),
     );
     const cloud = cloudFromEnv(process.env);
     try {

@@ -15,8 +15,8 @@ export type Output = 'text' | 'json';
 /** Marker listing the files a previous render wrote, so a re-render removes only its own. */
 const RENDER_MARKER = '.spillway-render';
 
-async function loadOrReport(files: string[], output: Output, io: Io) {
-  const result = await loadSpecFiles(files, io.cwd);
+async function loadOrReport(files: string[], output: Output, io: Io, platformFiles: string[]) {
+  const result = await loadSpecFiles(files, io.cwd, platformFiles);
   if (result.ok) return result.spec;
   reportIssues(result.issues, output, io);
   return undefined;
@@ -30,8 +30,13 @@ export function reportIssues(issues: SpecIssue[], output: Output, io: Io) {
   );
 }
 
-export async function validate(files: string[], output: Output, io: Io): Promise<number> {
-  const spec = await loadOrReport(files, output, io);
+export async function validate(
+  files: string[],
+  output: Output,
+  io: Io,
+  platformFiles: string[] = [],
+): Promise<number> {
+  const spec = await loadOrReport(files, output, io, platformFiles);
   if (!spec) return EXIT.invalid;
   if (output === 'json') {
     const summary = describeSpec(spec);
@@ -43,8 +48,14 @@ export async function validate(files: string[], output: Output, io: Io): Promise
   return EXIT.ok;
 }
 
-export async function render(files: string[], outDir: string, output: Output, io: Io): Promise<number> {
-  const spec = await loadOrReport(files, output, io);
+export async function render(
+  files: string[],
+  outDir: string,
+  output: Output,
+  io: Io,
+  platformFiles: string[] = [],
+): Promise<number> {
+  const spec = await loadOrReport(files, output, io, platformFiles);
   if (!spec) return EXIT.invalid;
   const state = renderDesiredState(spec);
   const rendered = renderFiles(spec, state);

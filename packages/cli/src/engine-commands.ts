@@ -21,6 +21,8 @@ import { formatDuration, progressFor } from './progress.js';
 
 export interface EngineCommandOptions {
   file: string[];
+  /** Reference platforms (--platform): read, never changed. */
+  platform?: string[];
   output: Output;
   yes?: boolean;
   /** The state directory of a sandbox started with `spillway sandbox up` (true: the default one). */
@@ -65,7 +67,7 @@ export async function prepare(
   io: Io,
   env: NodeJS.ProcessEnv,
 ): Promise<Prepared> {
-  const loaded = await loadSpecFiles(options.file, io.cwd);
+  const loaded = await loadSpecFiles(options.file, io.cwd, options.platform ?? []);
   if (!loaded.ok) {
     reportIssues(loaded.issues, options.output, io);
     return { ok: false, code: EXIT.invalid };

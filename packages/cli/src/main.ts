@@ -20,14 +20,20 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   const common = (cmd: Command) =>
     cmd
       .requiredOption('-f, --file <path>', 'spec file (repeat for several)', collect, [])
+      .option(
+        '--platform <path>',
+        "a platform's spec, read-only: its services use it, nothing of it is changed (repeat for several)",
+        collect,
+        [],
+      )
       .addOption(
         new Option('--output <format>', 'text, or json on stdout').choices(['text', 'json']).default('text'),
       );
 
   common(
     program.command('validate').description('parse and check the spec; reads and writes nothing else'),
-  ).action(async (opts: { file: string[]; output: Output }) => {
-    code = await validate(opts.file, opts.output, io);
+  ).action(async (opts: { file: string[]; platform: string[]; output: Output }) => {
+    code = await validate(opts.file, opts.output, io, opts.platform);
   });
   common(
     program
@@ -36,8 +42,8 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
         'write every Kubernetes manifest per cluster and an equivalent gcloud/kubectl script, offline',
       )
       .requiredOption('--out <dir>', 'directory to write into'),
-  ).action(async (opts: { file: string[]; out: string; output: Output }) => {
-    code = await render(opts.file, opts.out, opts.output, io);
+  ).action(async (opts: { file: string[]; platform: string[]; out: string; output: Output }) => {
+    code = await render(opts.file, opts.out, opts.output, io, opts.platform);
   });
 
   const engine = (cmd: Command) =>

@@ -7,7 +7,8 @@ export function describeSpec(spec: Spec): string[] {
     const clusters = p.clusters.map(
       (c) => `${c.name} (${c.location}${c.configCluster ? ', config cluster' : ''})`,
     );
-    lines.push(`platform ${p.name} in project ${p.projectId}: ${clusters.join(', ')}`);
+    const role = p.reference ? ' (read-only: --platform)' : '';
+    lines.push(`platform ${p.name}${role} in project ${p.projectId}: ${clusters.join(', ')}`);
   }
   for (const s of spec.services) {
     const mode =

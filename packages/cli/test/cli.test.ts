@@ -34,6 +34,23 @@ describe('spillway validate', () => {
     expect(stdout).toContain('prefers us-east4, spills over at 80% KV-cache');
   });
 
+  it('checks a service against a platform given read-only with --platform', async () => {
+    const dir = tmp();
+    const [platform, service] = readFileSync(example, 'utf8').split(/^---\n/m) as [string, string];
+    writeFileSync(join(dir, 'platform.yaml'), platform);
+    writeFileSync(join(dir, 'spillway.yaml'), service);
+    const alone = await spillway(['validate', '-f', 'spillway.yaml'], dir);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toContain('pass its spec read-only with --platform FILE');
+    const { code, stdout } = await spillway(
+      ['validate', '-f', 'spillway.yaml', '--platform', 'platform.yaml'],
+      dir,
+    );
+    expect(code).toBe(0);
+    expect(stdout).toContain('platform inference-prod (read-only: --platform) in project my-project');
+    expect(stdout).toContain('service default/food-review on inference-prod');
+  });
+
   it('reports every mistake with file, line, column and path, exit 2', async () => {
     const dir = tmp();
     const text = readFileSync(example, 'utf8')

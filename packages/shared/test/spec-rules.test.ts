@@ -402,7 +402,7 @@ describe('InferenceService', () => {
         d.service.spec.platform = 'inference-dev';
       };
       expectIssues(edit, [
-        'spec.platform: no InferencePlatform named inference-dev (the file defines inference-prod) — name a platform defined in the files you pass with -f, or add its document',
+        'spec.platform: no InferencePlatform named inference-dev (the file defines inference-prod) — name a platform defined in the files you pass with -f, or pass its spec read-only with --platform FILE',
       ]);
       expectPosition(edit, 'inference-dev');
     });

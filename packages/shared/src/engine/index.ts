@@ -161,11 +161,12 @@ export async function destroySpec(
   const state = renderDesiredState(spec);
   // Destroy needs no secret values: it deletes, it does not write.
   const ctx = engineContext(spec, options.cloud);
-  if (spec.platforms.length && !options.allowInUse) {
+  const owned = spec.platforms.filter((p) => !p.reference);
+  if (owned.length && !options.allowInUse) {
     const users = await servicesStillUsing(spec, ctx);
     if (users.length) {
       throw new PlatformInUseError(
-        `platform ${spec.platforms.map((p) => p.name).join(', ')} is still used by service(s) ${users.join(', ')}: destroy them first, or pass --yes to destroy the platform anyway`,
+        `platform ${owned.map((p) => p.name).join(', ')} is still used by service(s) ${users.join(', ')}: destroy them first, or pass --yes to destroy the platform anyway`,
       );
     }
   }

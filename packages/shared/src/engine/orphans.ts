@@ -29,7 +29,8 @@ export async function findOrphans(spec: Spec, state: DesiredState, ctx: EngineCo
     }
   }
   const orphans: Resource[] = [];
-  for (const platform of spec.platforms) {
+  // A reference platform's own resources are not this spec's to delete.
+  for (const platform of spec.platforms.filter((p) => !p.reference)) {
     const owner = { platform: platform.name };
     const project = platform.projectId;
     const [list] = await ctx.cloud.container().listClusters({ parent: `projects/${project}/locations/-` });
@@ -123,10 +124,12 @@ async function kubeOrphans(
       owner: { platform: s.platform.name, service: s.name },
       selector: `app.kubernetes.io/managed-by=spillway,spillway.dev/service=${s.name}`,
     })),
-    ...spec.platforms.map((p) => ({
-      owner: { platform: p.name },
-      selector: `app.kubernetes.io/managed-by=spillway,spillway.dev/platform=${p.name}`,
-    })),
+    ...spec.platforms
+      .filter((p) => !p.reference)
+      .map((p) => ({
+        owner: { platform: p.name },
+        selector: `app.kubernetes.io/managed-by=spillway,spillway.dev/platform=${p.name}`,
+      })),
   ];
   const orphans: KubeObjectResource[] = [];
   for (const platform of spec.platforms) {

@@ -143,9 +143,20 @@ export class GraphBuilder {
     return this.byId.has(id);
   }
 
-  build(): DesiredState {
+  /**
+   * The resources in dependency order. `existing` names resources that are not Spillway's to
+   * change here (a reference platform's): they are left out, and what depends on them only reads them.
+   */
+  build(existing: (r: Resource) => boolean = () => false): DesiredState {
+    const left = new Set<string>();
+    for (const [id, r] of this.byId) {
+      if (existing(r)) {
+        this.byId.delete(id);
+        left.add(id);
+      }
+    }
     for (const r of this.byId.values()) {
-      r.dependsOn = r.dependsOn.filter((d) => d !== r.id).sort();
+      r.dependsOn = r.dependsOn.filter((d) => d !== r.id && !left.has(d)).sort();
       for (const d of r.dependsOn) {
         if (!this.byId.has(d)) throw new Error(`internal: ${r.id} depends on ${d}, which is not rendered`);
       }

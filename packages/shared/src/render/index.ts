@@ -16,7 +16,8 @@ export function renderDesiredState(spec: Spec): DesiredState {
       renderServiceKube(graph, service, gcp, kube);
     }
   }
-  return graph.build();
+  const references = new Set(spec.platforms.filter((p) => p.reference).map((p) => p.name));
+  return graph.build((r) => !r.owner.service && references.has(r.owner.platform));
 }
 
 export * from './graph.js';

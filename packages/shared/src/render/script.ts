@@ -23,60 +23,63 @@ export function renderScript(spec: Spec, state: DesiredState): string {
   const step = (title: string, ...lines: string[]) => out.push(`echo ${q(`==> ${title}`)}`, ...lines, '');
   for (const platform of spec.platforms) {
     const p = platform.projectId;
-    step(`enable APIs in ${p}`, `gcloud services enable ${REQUIRED_APIS.join(' ')} --project=${p}`);
-    for (const c of platform.clusters) {
-      step(
-        `create cluster ${c.name}`,
-        `if ! gcloud container clusters describe ${c.name} --location=${c.location} --project=${p} >/dev/null 2>&1; then`,
-        `  gcloud container clusters create ${c.name} --location=${c.location} --project=${p} \\`,
-        `    --cluster-version=${platform.gkeVersion}${platform.releaseChannel ? ` --release-channel=${platform.releaseChannel}` : ''} \\`,
-        `    --network=${platform.network} --machine-type=${c.machineType} --disk-type=${c.diskType} --num-nodes=${c.zonal ? 3 : 1} \\`,
-        `    --gateway-api=standard --enable-managed-prometheus --monitoring=SYSTEM,DCGM --hpa-profile=performance \\`,
-        `    --workload-pool=${workloadPool(p)} --labels=managed-by=spillway,spillway-platform=${platform.name}`,
-        'fi',
-      );
-      for (const pool of c.acceleratorPools) {
+    // A reference platform (--platform) is only read: its clusters are reached, never created.
+    if (!platform.reference) {
+      step(`enable APIs in ${p}`, `gcloud services enable ${REQUIRED_APIS.join(' ')} --project=${p}`);
+      for (const c of platform.clusters) {
         step(
-          `create node pool ${pool.name} in ${c.name}`,
-          `if ! gcloud container node-pools describe ${pool.name} --cluster=${c.name} --location=${c.location} --project=${p} >/dev/null 2>&1; then`,
-          `  gcloud container node-pools create ${pool.name} --cluster=${c.name} --location=${c.location} --project=${p} \\`,
-          `    --accelerator=type=${pool.accelerator.type},count=${pool.accelerator.count},gpu-driver-version=latest \\`,
-          `    --machine-type=${pool.machineType}${pool.spot ? ' --spot' : ''}${c.zonal ? ` --node-locations=${c.location}` : ''} \\`,
-          `    --num-nodes=${pool.nodes.initial} --enable-autoscaling --min-nodes=${pool.nodes.min} --max-nodes=${pool.nodes.max} \\`,
-          `    --workload-metadata=GKE_METADATA --labels=managed-by=spillway,spillway-platform=${platform.name}`,
+          `create cluster ${c.name}`,
+          `if ! gcloud container clusters describe ${c.name} --location=${c.location} --project=${p} >/dev/null 2>&1; then`,
+          `  gcloud container clusters create ${c.name} --location=${c.location} --project=${p} \\`,
+          `    --cluster-version=${platform.gkeVersion}${platform.releaseChannel ? ` --release-channel=${platform.releaseChannel}` : ''} \\`,
+          `    --network=${platform.network} --machine-type=${c.machineType} --disk-type=${c.diskType} --num-nodes=${c.zonal ? 3 : 1} \\`,
+          `    --gateway-api=standard --enable-managed-prometheus --monitoring=SYSTEM,DCGM --hpa-profile=performance \\`,
+          `    --workload-pool=${workloadPool(p)} --labels=managed-by=spillway,spillway-platform=${platform.name}`,
+          'fi',
+        );
+        for (const pool of c.acceleratorPools) {
+          step(
+            `create node pool ${pool.name} in ${c.name}`,
+            `if ! gcloud container node-pools describe ${pool.name} --cluster=${c.name} --location=${c.location} --project=${p} >/dev/null 2>&1; then`,
+            `  gcloud container node-pools create ${pool.name} --cluster=${c.name} --location=${c.location} --project=${p} \\`,
+            `    --accelerator=type=${pool.accelerator.type},count=${pool.accelerator.count},gpu-driver-version=latest \\`,
+            `    --machine-type=${pool.machineType}${pool.spot ? ' --spot' : ''}${c.zonal ? ` --node-locations=${c.location}` : ''} \\`,
+            `    --num-nodes=${pool.nodes.initial} --enable-autoscaling --min-nodes=${pool.nodes.min} --max-nodes=${pool.nodes.max} \\`,
+            `    --workload-metadata=GKE_METADATA --labels=managed-by=spillway,spillway-platform=${platform.name}`,
+            'fi',
+          );
+        }
+      }
+      for (const c of platform.clusters) {
+        step(
+          `register ${c.name} to the fleet`,
+          `gcloud container fleet memberships describe ${c.name} --location=global --project=${p} >/dev/null 2>&1 || \\`,
+          `  gcloud container fleet memberships register ${c.name} --gke-cluster=${c.location}/${c.name} --location=global --project=${p}`,
+        );
+      }
+      step(
+        `enable multi-cluster services and ingress (config cluster ${platform.configCluster.name})`,
+        `gcloud container fleet multi-cluster-services enable --project=${p}`,
+        `gcloud container fleet ingress enable --config-membership=${membershipName(p, platform.configCluster.name)} --project=${p}`,
+      );
+      for (const c of platform.clusters) {
+        step(
+          `proxy-only subnet in ${c.region} (an existing one is kept)`,
+          `if [ -z "$(gcloud compute networks subnets list --project=${p} --regions=${c.region} --network=${platform.network} --filter=purpose=GLOBAL_MANAGED_PROXY --format='value(name)')" ]; then`,
+          `  gcloud compute networks subnets create ${proxySubnetName(c.region)} --purpose=GLOBAL_MANAGED_PROXY --role=ACTIVE \\`,
+          `    --region=${c.region} --network=${platform.network} --range=${c.proxySubnetCidr} --project=${p}`,
           'fi',
         );
       }
-    }
-    for (const c of platform.clusters) {
       step(
-        `register ${c.name} to the fleet`,
-        `gcloud container fleet memberships describe ${c.name} --location=global --project=${p} >/dev/null 2>&1 || \\`,
-        `  gcloud container fleet memberships register ${c.name} --gke-cluster=${c.location}/${c.name} --location=global --project=${p}`,
+        'grant the metric roles',
+        `PROJECT_NUMBER="$(gcloud projects describe ${p} --format='value(projectNumber)')"`,
+        ...iamBindingsFor(p).map(
+          (b) =>
+            `gcloud projects add-iam-policy-binding ${p} --role=${b.role} --member="${b.member.replace('{projectNumber}', '${PROJECT_NUMBER}')}" --condition=None >/dev/null`,
+        ),
       );
     }
-    step(
-      `enable multi-cluster services and ingress (config cluster ${platform.configCluster.name})`,
-      `gcloud container fleet multi-cluster-services enable --project=${p}`,
-      `gcloud container fleet ingress enable --config-membership=${membershipName(p, platform.configCluster.name)} --project=${p}`,
-    );
-    for (const c of platform.clusters) {
-      step(
-        `proxy-only subnet in ${c.region} (an existing one is kept)`,
-        `if [ -z "$(gcloud compute networks subnets list --project=${p} --regions=${c.region} --network=${platform.network} --filter=purpose=GLOBAL_MANAGED_PROXY --format='value(name)')" ]; then`,
-        `  gcloud compute networks subnets create ${proxySubnetName(c.region)} --purpose=GLOBAL_MANAGED_PROXY --role=ACTIVE \\`,
-        `    --region=${c.region} --network=${platform.network} --range=${c.proxySubnetCidr} --project=${p}`,
-        'fi',
-      );
-    }
-    step(
-      'grant the metric roles',
-      `PROJECT_NUMBER="$(gcloud projects describe ${p} --format='value(projectNumber)')"`,
-      ...iamBindingsFor(p).map(
-        (b) =>
-          `gcloud projects add-iam-policy-binding ${p} --role=${b.role} --member="${b.member.replace('{projectNumber}', '${PROJECT_NUMBER}')}" --condition=None >/dev/null`,
-      ),
-    );
     for (const c of platform.clusters) {
       step(
         `credentials for ${c.name}`,

@@ -11,6 +11,11 @@ import { resolvePlatform, resolveService, type Spec } from './model.js';
 export interface SpecText {
   file: string;
   text: string;
+  /**
+   * The file's platforms are references (`--platform FILE`): checked and used by the services,
+   * but never created, changed or destroyed. Such a file holds InferencePlatform documents only.
+   */
+  reference?: boolean;
 }
 
 export type SpecResult = { ok: true; spec: Spec } | { ok: false; issues: SpecIssue[] };
@@ -42,7 +47,22 @@ export function checkSpec(texts: SpecText[]): SpecResult {
   }
   const platforms: Typed<PlatformDoc>[] = [];
   const services: Typed<ServiceDoc>[] = [];
+  const referenceFiles = new Set(texts.filter((t) => t.reference).map((t) => t.file));
   for (const doc of documents) {
+    if (
+      referenceFiles.has(doc.file) &&
+      (doc.value as { kind?: unknown } | null)?.kind === 'InferenceService'
+    ) {
+      issues.push({
+        file: doc.file,
+        line: doc.locate(['kind']).line,
+        column: doc.locate(['kind']).column,
+        path: 'kind',
+        message: 'a platform file (--platform) holds an InferenceService',
+        hint: 'keep services in the spec files given with -f; --platform files hold InferencePlatform documents only',
+      });
+      continue;
+    }
     const shape = checkShape(doc);
     if (!shape.ok) {
       issues.push(...shape.issues);
@@ -54,7 +74,10 @@ export function checkSpec(texts: SpecText[]): SpecResult {
   issues.push(...checkRules(platforms, services, invalidPlatformNames));
   if (issues.length > 0) return { ok: false, issues: sortIssues(issues) };
 
-  const resolved = platforms.map((p) => resolvePlatform(p.value, p.doc));
+  const resolved = platforms.map((p) => ({
+    ...resolvePlatform(p.value, p.doc),
+    ...(referenceFiles.has(p.doc.file) ? { reference: true } : {}),
+  }));
   return {
     ok: true,
     spec: {
@@ -74,12 +97,20 @@ export function checkSpec(texts: SpecText[]): SpecResult {
  * Reads spec files (refusing oversized ones before reading them) and checks them. Relative paths
  * are read from `cwd` and reported as given.
  */
-export async function loadSpecFiles(files: string[], cwd = process.cwd()): Promise<SpecResult> {
+export async function loadSpecFiles(
+  files: string[],
+  cwd = process.cwd(),
+  platformFiles: string[] = [],
+): Promise<SpecResult> {
   const texts: SpecText[] = [];
   const issues: SpecIssue[] = [];
-  for (const file of files) {
+  const all = [
+    ...files.map((file) => ({ file, reference: false })),
+    ...platformFiles.map((file) => ({ file, reference: true })),
+  ];
+  for (const { file, reference } of all) {
     const read = await readBounded(file, resolve(cwd, file));
-    if (typeof read === 'string') texts.push({ file, text: read });
+    if (typeof read === 'string') texts.push({ file, text: read, ...(reference ? { reference } : {}) });
     else issues.push(read);
   }
   if (issues.length > 0) return { ok: false, issues };
@@ -87,8 +118,8 @@ export async function loadSpecFiles(files: string[], cwd = process.cwd()): Promi
 }
 
 /** Like loadSpecFiles, but throws SpecInvalidError. */
-export async function loadSpecOrThrow(files: string[]): Promise<Spec> {
-  const result = await loadSpecFiles(files);
+export async function loadSpecOrThrow(files: string[], platformFiles: string[] = []): Promise<Spec> {
+  const result = await loadSpecFiles(files, process.cwd(), platformFiles);
   if (!result.ok) throw new SpecInvalidError(result.issues);
   return result.spec;
 }

@@ -24,6 +24,8 @@ export interface Platform {
   clusters: Cluster[];
   configCluster: Cluster;
   source: Where;
+  /** Given with --platform: read-only, its own resources are never planned, applied or destroyed. */
+  reference?: boolean;
 }
 
 export interface Cluster {

@@ -306,7 +306,7 @@ function checkService(
       doc,
       ['spec', 'platform'],
       `no InferencePlatform named ${spec.platform} (${known})`,
-      'name a platform defined in the files you pass with -f, or add its document',
+      'name a platform defined in the files you pass with -f, or pass its spec read-only with --platform FILE',
     );
     return;
   }
