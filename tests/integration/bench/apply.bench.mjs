@@ -104,3 +104,6 @@ for (const n of [2, 5, 10]) {
   }
   console.log(line);
 }
+
+// The no-op re-apply, in the same `npm run bench`.
+await import('./noop-reapply.bench.mjs');
