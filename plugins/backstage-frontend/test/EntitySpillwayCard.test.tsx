@@ -78,7 +78,7 @@ describe('EntitySpillwayCard', () => {
       'Spilling over: full, overflow goes to europe-west3',
     );
     expect(within(tile('europe-west3')).getByRole('status')).toHaveTextContent(
-      'Spilling over: taking overflow from us-east4',
+      'Spilling over: takes the overflow of us-east4',
     );
     expect(within(tile('us-east4')).getByText('At 92%, at or above the 80% threshold')).toBeInTheDocument();
   });

@@ -1,10 +1,9 @@
 import { InfoCard, Progress, WarningPanel } from '@backstage/core-components';
 import { MissingAnnotationEmptyState, useEntity } from '@backstage/plugin-catalog-react';
 import { Grid, IconButton, LinearProgress, makeStyles, Tooltip, Typography } from '@material-ui/core';
-import CallSplitIcon from '@material-ui/icons/CallSplit';
-import RefreshIcon from '@material-ui/icons/Refresh';
+import { CallSplit as CallSplitIcon, Refresh as RefreshIcon } from '@material-ui/icons';
 import { isSpillwayAvailable, SPILLWAY_SERVICE_ANNOTATION } from '../annotations.js';
-import type { SpillwayHealthResponse } from '../types.js';
+import type { SpillwayHealthResponse, SpillwayRegionHealth } from '../types.js';
 import { utcTime, percent } from './format.js';
 import { isFull, RegionTile } from './RegionTile.js';
 import { useSpillwayHealth } from './useSpillwayHealth.js';
@@ -95,6 +94,13 @@ function SpillwayHealthCard({
   );
 }
 
+/** The preferred region(s) first, the rest by name, so the tiles keep their places between reads. */
+function preferredFirst(regions: SpillwayRegionHealth[]): SpillwayRegionHealth[] {
+  return [...regions].sort(
+    (a, b) => Number(b.preferred) - Number(a.preferred) || a.region.localeCompare(b.region),
+  );
+}
+
 function HealthBody({ response }: { response: SpillwayHealthResponse }) {
   const classes = useStyles();
   const { regions, lastVerified } = response.health;
@@ -124,7 +130,7 @@ function HealthBody({ response }: { response: SpillwayHealthResponse }) {
         </div>
       )}
       <Grid container spacing={2}>
-        {regions.map((region) => (
+        {preferredFirst(regions).map((region) => (
           <Grid item xs={12} md={6} key={`${region.service}/${region.region}`}>
             <RegionTile
               region={region}

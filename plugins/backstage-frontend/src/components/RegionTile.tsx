@@ -1,16 +1,25 @@
 import { Chip, makeStyles, Paper, Typography } from '@material-ui/core';
-import CallSplitIcon from '@material-ui/icons/CallSplit';
-import CheckCircleIcon from '@material-ui/icons/CheckCircle';
-import ErrorIcon from '@material-ui/icons/Error';
-import HelpIcon from '@material-ui/icons/Help';
-import StarIcon from '@material-ui/icons/Star';
-import WarningIcon from '@material-ui/icons/Warning';
+import {
+  CallSplit as CallSplitIcon,
+  CheckCircle as CheckCircleIcon,
+  Error as ErrorIcon,
+  Help as HelpIcon,
+  Star as StarIcon,
+  Warning as WarningIcon,
+} from '@material-ui/icons';
 import type { RegionState, SpillwayRegionHealth } from '../types.js';
 import { percent } from './format.js';
 import { UtilizationBar } from './UtilizationBar.js';
 
 const useStyles = makeStyles((theme) => ({
-  tile: { padding: theme.spacing(2), height: '100%', display: 'flex', flexDirection: 'column', gap: 10 },
+  tile: {
+    padding: theme.spacing(2),
+    boxSizing: 'border-box',
+    height: '100%',
+    display: 'flex',
+    flexDirection: 'column',
+    gap: 10,
+  },
   spillingTile: { borderColor: theme.palette.warning.main, borderWidth: 2 },
   header: { display: 'flex', alignItems: 'baseline', gap: theme.spacing(1), flexWrap: 'wrap' },
   cluster: { color: theme.palette.text.secondary, flexGrow: 1 },
@@ -54,6 +63,21 @@ export function isFull(region: SpillwayRegionHealth): boolean {
   return region.threshold !== undefined && (region.utilization ?? 0) >= region.threshold;
 }
 
+/** Region names, each kept on one line. */
+function Regions({ names, fallback }: { names: string[]; fallback: string }) {
+  if (names.length === 0) return <>{fallback}</>;
+  return (
+    <>
+      {names.map((name, i) => (
+        <span key={name} style={{ whiteSpace: 'nowrap' }}>
+          {i > 0 ? ', ' : ''}
+          {name}
+        </span>
+      ))}
+    </>
+  );
+}
+
 export interface RegionTileProps {
   region: SpillwayRegionHealth;
   /** Regions of the same service taking the overflow, named on the preferred region's tile. */
@@ -66,11 +90,15 @@ export function RegionTile({ region, overflowTo, overflowFrom }: RegionTileProps
   const classes = useStyles();
   const failing = region.checks.filter((check) => !check.ok);
   const fullAndSpilling = region.preferred && isFull(region) && overflowTo.length > 0;
-  const spillSign = region.spilling
-    ? `Spilling over: taking overflow from ${overflowFrom.join(', ') || 'the preferred region'}`
-    : fullAndSpilling
-      ? `Spilling over: full, overflow goes to ${overflowTo.join(', ')}`
-      : undefined;
+  const spillSign = region.spilling ? (
+    <span>
+      Spilling over: takes the overflow of <Regions names={overflowFrom} fallback="the preferred region" />
+    </span>
+  ) : fullAndSpilling ? (
+    <span>
+      Spilling over: full, overflow goes to <Regions names={overflowTo} fallback="other regions" />
+    </span>
+  ) : undefined;
 
   return (
     <Paper

@@ -14,8 +14,15 @@ const useStyles = makeStyles((theme) => ({
   overTarget: { background: theme.palette.warning.main },
   overThreshold: { background: theme.palette.error.main },
   marker: { position: 'absolute', top: 0, bottom: 0, width: 0 },
-  targetMarker: { borderLeft: `2px dashed ${theme.palette.text.primary}` },
-  thresholdMarker: { borderLeft: `3px solid ${theme.palette.error.dark}` },
+  // Dark marks with a light halo stay visible on every fill colour.
+  targetMarker: {
+    borderLeft: `2px dashed ${theme.palette.grey[900]}`,
+    boxShadow: `1px 0 0 ${theme.palette.common.white}`,
+  },
+  thresholdMarker: {
+    borderLeft: `3px solid ${theme.palette.grey[900]}`,
+    boxShadow: `1px 0 0 ${theme.palette.common.white}, -1px 0 0 ${theme.palette.common.white}`,
+  },
   legend: {
     display: 'flex',
     flexWrap: 'wrap',
