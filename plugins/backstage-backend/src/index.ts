@@ -14,7 +14,12 @@ export {
   type SpillwayActionsOptions,
 } from './actions/index.js';
 export { createRouter, type RouterOptions } from './service/router.js';
-export { cloudHealthReader, type HealthReader, type SpillwayHealthResponse } from './service/health.js';
+export {
+  cloudHealthReader,
+  healthReaderServiceRef,
+  type HealthReader,
+  type SpillwayHealthResponse,
+} from './service/health.js';
 export { PLATFORM_ANNOTATION, SERVICE_ANNOTATION } from './service/annotations.js';
 export {
   loadPlatforms,

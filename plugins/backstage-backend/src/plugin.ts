@@ -1,7 +1,7 @@
 import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { loadPlatforms, readHealthSettings } from './config.js';
-import { cloudHealthReader } from './service/health.js';
+import { healthReaderServiceRef } from './service/health.js';
 import { createRouter } from './service/router.js';
 
 /**
@@ -21,6 +21,7 @@ export const spillwayPlugin = createBackendPlugin({
         permissions: coreServices.permissions,
         cache: coreServices.cache,
         catalog: catalogServiceRef,
+        readHealth: healthReaderServiceRef,
       },
       async init({ httpRouter, ...deps }) {
         const platforms = await loadPlatforms(deps.config);
@@ -29,7 +30,6 @@ export const spillwayPlugin = createBackendPlugin({
             ...deps,
             platforms,
             settings: readHealthSettings(deps.config),
-            readHealth: cloudHealthReader(),
           }),
         );
         deps.logger.info(`Spillway reads the health of platform(s): ${platforms.describe()}`);

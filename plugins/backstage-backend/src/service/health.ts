@@ -1,4 +1,4 @@
-import type { CacheService } from '@backstage/backend-plugin-api';
+import { createServiceFactory, createServiceRef, type CacheService } from '@backstage/backend-plugin-api';
 import { cloudFromEnv, readServiceHealth, type HealthReport, type ServiceRef } from '@spillway/shared';
 import type { ConfiguredPlatform } from '../config.js';
 
@@ -63,3 +63,14 @@ export class SharedReads<T extends object> {
     return value;
   }
 }
+
+/**
+ * The plugin's upstream reader as a service, so a backend (or a test) can replace it; by default
+ * the real one, with the Google Cloud endpoints of the backend's environment.
+ */
+export const healthReaderServiceRef = createServiceRef<HealthReader>({
+  id: 'spillway.health-reader',
+  scope: 'plugin',
+  defaultFactory: async (service) =>
+    createServiceFactory({ service, deps: {}, factory: () => cloudHealthReader() }),
+});
