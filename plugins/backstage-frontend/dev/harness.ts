@@ -7,7 +7,10 @@ import type { AddressInfo } from 'node:net';
 import { bundlePage } from './bundle.js';
 import { foodReviewEntity } from './entity.js';
 import { startFleet, type Fleet } from './fleet.js';
-import { MOCK_USER_TOKEN, startStubBackend } from './stub-backend.js';
+import { startPluginBackend } from './plugin-backend.js';
+
+/** The token Backstage's mock auth (backend-test-utils) takes for its mock user. */
+const MOCK_USER_TOKEN = 'mock-user-token';
 
 export interface HarnessOptions {
   /** Port of the page on 127.0.0.1 (default: any free port). */
@@ -36,7 +39,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     for (const closer of closers.reverse()) await closer().catch(() => undefined);
   };
   try {
-    const backend = await startStubBackend(fleet);
+    const backend = await startPluginBackend(fleet);
     closers.push(backend.close);
     const html = pageHtml({
       token: MOCK_USER_TOKEN,

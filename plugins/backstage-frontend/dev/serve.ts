@@ -1,5 +1,5 @@
 /**
- * `npm run dev -w @spillway/backstage-plugin-spillway [-- --spill] [-- --port N]`: starts the
+ * `npm run dev -w @spillway/backstage-plugin-spillway [-- --spill] [-- --port N]` (default 3017): starts the
  * harness, prints the page's URL, and with --spill drives load until traffic spills over.
  */
 import { parseArgs } from 'node:util';
@@ -9,7 +9,7 @@ const { values } = parseArgs({
   options: { spill: { type: 'boolean', default: false }, port: { type: 'string' } },
 });
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const harness = await startHarness({ port: values.port ? Number(values.port) : undefined, log });
+const harness = await startHarness({ port: Number(values.port ?? 3017), log });
 process.stdout.write(`Spillway entity card: ${harness.url}\n`);
 log(
   'POST /dev/spill drives load until traffic spills over; POST /dev/calm stops it. Ctrl-C stops everything.',
