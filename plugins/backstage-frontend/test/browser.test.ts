@@ -41,7 +41,8 @@ beforeAll(async () => {
       ],
     }),
   ]);
-  page = await browser.newPage({ viewport: { width: 1000, height: 900 } });
+  // Twice the pixels, so the screenshot stays sharp in the README.
+  page = await browser.newPage({ viewport: { width: 1000, height: 900 }, deviceScaleFactor: 2 });
   await page.goto(harness.url);
 }, 180_000);
 
@@ -82,12 +83,15 @@ describe('the entity card in Chromium', () => {
 
   it('shows the spill-over once load fills the preferred region', async () => {
     await harness!.spill();
-    // Load keeps the fleet spilling; a read can still land between two waves, so ask again until it shows.
+    // Load keeps the fleet spilling; a read can still land between two waves, so ask again until it
+    // shows, and for the picture's sake a little longer until the autoscalers have settled.
     const banner = page.getByRole('alert');
-    for (let attempt = 0; !(await banner.isVisible()); attempt++) {
+    const settled = async () => !/(\d+)\/(?!\1\b)\d+ ready/.test(await card().innerText());
+    for (let attempt = 0; !(await banner.isVisible()) || (attempt < 15 && !(await settled())); attempt++) {
       if (attempt === 30) throw new Error('the card never showed the spill-over after 30 refreshes');
       await page.getByRole('button', { name: 'Refresh' }).click();
       await page.getByRole('progressbar', { name: 'Refreshing' }).waitFor({ state: 'detached' });
+      await page.waitForTimeout(1_000);
     }
     const east = await tile('us-east4').innerText();
     const west = await tile('europe-west3').innerText();

@@ -43,6 +43,8 @@ describe('isSpillwayAvailable', () => {
 describe('the plugin for the new frontend system', () => {
   it("is the 'spillway' plugin", () => {
     expect(spillwayFrontendPlugin.pluginId).toBe('spillway');
+    expect(spillwayFrontendPlugin.getExtension('entity-card:spillway/regional-health')).toBeDefined();
+    expect(spillwayFrontendPlugin.getExtension('api:spillway')).toBeDefined();
   });
 
   it('shows the entity card only for entities that name a Spillway service', () => {
