@@ -26,8 +26,8 @@ const upstreamDir = resolve(repo, '..', 'shared', 'upstream');
 export const EXAMPLE_FILE = join(repo, 'examples/food-review.yaml');
 export const SERVICE = { namespace: 'default', name: 'food-review' };
 export const PLATFORM = { name: 'inference-prod', projectId: 'my-project' };
-/** A placeholder the sandbox's model servers accept; never a real token. */
-const SANDBOX_HF_TOKEN = 'hf_sandbox_placeholder_for_the_dev_harness';
+/** The token apply puts in the sandbox's Secret: a canary the browser test looks for on the page. */
+export const SANDBOX_HF_TOKEN = 'hf_CANARY_card_harness_never_shown';
 
 export interface Fleet {
   sandbox: Sandbox;

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
 import { startHarness, type Harness } from '../dev/harness.js';
+import { SANDBOX_HF_TOKEN } from '../dev/fleet.js';
 
 const CHROMIUM = process.env.SPILLWAY_CHROMIUM ?? '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/', import.meta.url));
@@ -80,6 +81,19 @@ describe('the entity card in Chromium', () => {
     expect(await card().innerText()).toMatch(/Last verified \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC: passed/);
     expect(await card().innerText()).not.toContain('Spilling over');
   }, 90_000);
+
+  it("never shows the Hugging Face token, on the page or in the backend's answer", async () => {
+    const answer = await page.evaluate(async () => {
+      const response = await fetch('/api/spillway/health/default/Component/food-review', {
+        headers: { authorization: 'Bearer mock-user-token' },
+      });
+      return `${response.status} ${await response.text()}`;
+    });
+
+    expect(answer).toMatch(/^200 \{"entityRef":"component:default\/food-review"/);
+    expect(answer).not.toContain(SANDBOX_HF_TOKEN);
+    expect(await page.content()).not.toContain(SANDBOX_HF_TOKEN);
+  });
 
   it('shows the spill-over once load fills the preferred region', async () => {
     await harness!.spill();
