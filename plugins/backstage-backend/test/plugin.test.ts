@@ -8,6 +8,7 @@ import type { HealthReport } from '@spillway/shared';
 import request from 'supertest';
 import { spillwayPlugin } from '../src/plugin.js';
 import { cloudHealthReader, healthReaderServiceRef, type HealthReader } from '../src/service/health.js';
+import { readDeadlineMs } from '../src/service/router.js';
 import { appConfig, PLATFORM_TEXT, registryOf, SERVICE_TEXT, startFleet, type Fleet } from './helpers.js';
 
 const annotated = (name: string, annotations: Record<string, string>): Entity => ({
@@ -21,6 +22,7 @@ const entities = [
   annotated('food-review', FOOD_REVIEW),
   annotated('food-review-cached', { ...FOOD_REVIEW, 'spillway.dev/service': 'default/food-review' }),
   annotated('food-review-dark', FOOD_REVIEW),
+  annotated('food-review-config-dark', FOOD_REVIEW),
   annotated('food-review-secret', FOOD_REVIEW),
   annotated('plain', {}),
   annotated('elsewhere', { ...FOOD_REVIEW, 'spillway.dev/platform': 'attacker-project' }),
@@ -187,6 +189,19 @@ describe('GET /api/spillway/health/:namespace/:kind/:name', () => {
     }
   }, 30_000);
 
+  it('answers 503 naming the platform when its config cluster (the service record) cannot be read', async () => {
+    fleet.sandbox.faults.setPlan({ darkRegions: ['europe-west3'] });
+    try {
+      const res = await health('food-review-config-dark');
+      expect(res.status).toBe(503);
+      expect(res.body.error.message).toMatch(
+        /^cannot read the health of platform inference-prod: .+ — check the backend's access to the platform's project and its config cluster$/,
+      );
+    } finally {
+      fleet.sandbox.faults.setPlan({});
+    }
+  }, 30_000);
+
   it('answers from the cache within the TTL: two requests, one upstream read', async () => {
     const before = reads;
     const first = await health('food-review-cached');
@@ -194,6 +209,27 @@ describe('GET /api/spillway/health/:namespace/:kind/:name', () => {
     expect([first.status, second.status]).toEqual([200, 200]);
     expect(reads - before).toBe(1);
     expect(second.body.fetchedAt).toBe(first.body.fetchedAt);
+  }, 30_000);
+});
+
+describe('a read that never ends', () => {
+  it('answers 503 at the deadline instead of holding the request', async () => {
+    const backend = await backendWith({ regionTimeoutSeconds: 0.1 });
+    let release!: () => void;
+    gate = new Promise((resolve) => (release = resolve));
+    try {
+      const res = await request(backend.server)
+        .get('/api/spillway/health/default/component/food-review')
+        .set('authorization', mockCredentials.user.header());
+      expect(res.status).toBe(503);
+      expect(res.body.error.message).toBe(
+        `platform inference-prod did not answer within ${readDeadlineMs(100) / 1000} s — its config cluster may be unreachable from the backend; check the cluster and the network`,
+      );
+    } finally {
+      gate = undefined;
+      release();
+      await backend.stop();
+    }
   }, 30_000);
 });
 

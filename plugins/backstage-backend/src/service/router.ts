@@ -58,10 +58,14 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
     const key = `health:${entityRef}:${platform.name}:${service.namespace}/${service.name}`;
     const answer = await reads.get(key, async () => {
       try {
-        const health = await readHealth(platform, service, { regionTimeoutMs: settings.regionTimeoutMs });
+        const health = await withDeadline(
+          readHealth(platform, service, { regionTimeoutMs: settings.regionTimeoutMs }),
+          readDeadlineMs(settings.regionTimeoutMs),
+          platform.name,
+        );
         return { entityRef, platform: platform.name, service, health, fetchedAt: new Date().toISOString() };
       } catch (error) {
-        throw upstreamError(error as Error, platform.name);
+        throw error instanceof ServiceUnavailableError ? error : upstreamError(error as Error, platform.name);
       }
     });
     res.json(answer);
@@ -69,6 +73,34 @@ export async function createRouter(options: RouterOptions): Promise<express.Rout
 
   router.use(MiddlewareFactory.create({ config: options.config, logger: options.logger }).error());
   return router;
+}
+
+/**
+ * The whole read's deadline: the record in the config cluster, then every region in parallel (each
+ * within its own deadline). A config cluster that hangs must not hold the request forever.
+ */
+export function readDeadlineMs(regionTimeoutMs: number): number {
+  return 2 * regionTimeoutMs + 1_000;
+}
+
+async function withDeadline<T>(read: Promise<T>, ms: number, platform: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ServiceUnavailableError(
+            `platform ${platform} did not answer within ${ms / 1000} s — its config cluster may be unreachable from the backend; check the cluster and the network`,
+          ),
+        ),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([read, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Errors of the upstream read, as the HTTP errors a caller can act on. */
