@@ -23,6 +23,7 @@ export const spillwayPlugin = createBackendPlugin({
         catalog: catalogServiceRef,
         readHealth: healthReaderServiceRef,
       },
+      // No auth policy is added: the default lets only authenticated users and services in (401).
       async init({ httpRouter, ...deps }) {
         const platforms = await loadPlatforms(deps.config);
         httpRouter.use(
