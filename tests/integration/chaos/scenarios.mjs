@@ -63,12 +63,22 @@ async function open(faults) {
 const failures = (report) =>
   report.resources.filter((r) => r.state === 'failed').map((r) => `${r.title}: ${r.error}`);
 
+/** A scenario with no outcome by then has failed (the rest of the run goes on). */
+const LIMIT_MS = 120_000;
+
 /** Runs one scenario and counts what its end state holds; `run` returns { ok, outcome }. */
-async function scenario(name, faults, run) {
+async function scenario(name, faults, run, limitMs = LIMIT_MS) {
   const started = performance.now();
   const s = await open(faults);
+  let timer;
+  const limit = new Promise((resolve) => {
+    timer = setTimeout(
+      () => resolve({ ok: false, outcome: `no outcome within ${limitMs / 1000} s (stopped)` }),
+      limitMs,
+    );
+  });
   try {
-    const { ok, outcome } = await run(s);
+    const { ok, outcome } = await Promise.race([run(s), limit]);
     const counts = inventory(s.sandbox, state, { project: PROJECT, bindingsBefore: s.bindingsBefore });
     const injected = s.sandbox.faults.log.length;
     return { name, ok, outcome, injected, seconds: (performance.now() - started) / 1000, ...counts };
@@ -85,13 +95,15 @@ async function scenario(name, faults, run) {
       bindingsLost: [],
     };
   } finally {
+    clearTimeout(timer);
     await s.close();
   }
 }
 
-/** Converged, and a plan afterwards finds nothing to do. */
+/** Converged, and a plan afterwards (an observer: without faults) finds nothing to do. */
 async function convergedOutcome(s, report) {
   if (!report.converged) return { ok: false, outcome: `did not converge: ${failures(report).join('; ')}` };
+  s.sandbox.faults.setPlan({});
   const plan = await planSpec(spec, { cloud: s.cloud, env: s.env, timing: TIMING });
   const left = plan.resources.filter((r) => r.action !== 'noop');
   if (left.length) return { ok: false, outcome: `converged, but a plan still has ${left.length} change(s)` };
@@ -116,6 +128,24 @@ export function transientScenarios() {
         ),
     })),
   );
+}
+
+/** A converged fleet re-applied while one API fails at `rate`: nothing to change, it must still finish. */
+export function reapplyScenario(api, rate) {
+  const name = `re-apply of a converged fleet, ${api}: ${rate * 100}% of calls fail`;
+  return {
+    name,
+    run: () =>
+      scenario(name, undefined, async (s) => {
+        const first = await s.apply();
+        if (!first.converged) return { ok: false, outcome: 'the fault-free apply did not converge' };
+        s.sandbox.faults.setPlan({ seed: 300, rules: transientRules(api, rate) });
+        const started = performance.now();
+        const again = await convergedOutcome(s, await s.apply());
+        const seconds = ((performance.now() - started) / 1000).toFixed(1);
+        return { ...again, outcome: `${again.outcome} in ${seconds} s` };
+      }),
+  };
 }
 
 /**
@@ -220,23 +250,28 @@ export function killScenario(points = 20) {
   return {
     name,
     run: () =>
-      scenario(name, undefined, async (s) => {
-        const random = seeded(2026);
-        let killed = 0;
-        for (let i = 0; i < points; i++) {
-          const run = await runCli(
-            ['apply', '-f', examplePath, '--output', 'json'],
-            s.env,
-            300 + Math.floor(random() * 4000),
-          );
-          if (run.signal === 'SIGKILL') killed++;
-        }
-        const last = await runCli(['apply', '-f', examplePath, '--output', 'json'], s.env);
-        if (last.code !== 0)
-          return { ok: false, outcome: `re-run exited ${last.code}: ${last.output.slice(-300)}` };
-        const result = await convergedOutcome(s, await s.apply());
-        return { ...result, outcome: `${killed} killed mid-apply; re-run exit 0, ${result.outcome}` };
-      }),
+      scenario(
+        name,
+        undefined,
+        async (s) => {
+          const random = seeded(2026);
+          let killed = 0;
+          for (let i = 0; i < points; i++) {
+            const run = await runCli(
+              ['apply', '-f', examplePath, '--output', 'json'],
+              s.env,
+              300 + Math.floor(random() * 4000),
+            );
+            if (run.signal === 'SIGKILL') killed++;
+          }
+          const last = await runCli(['apply', '-f', examplePath, '--output', 'json'], s.env);
+          if (last.code !== 0)
+            return { ok: false, outcome: `re-run exited ${last.code}: ${last.output.slice(-300)}` };
+          const result = await convergedOutcome(s, await s.apply());
+          return { ...result, outcome: `${killed} killed mid-apply; re-run exit 0, ${result.outcome}` };
+        },
+        300_000,
+      ),
   };
 }
 
