@@ -7,7 +7,8 @@ import { createMockActionContext } from '@backstage/plugin-scaffolder-node-test-
 import type { JsonObject } from '@backstage/types';
 import { parse } from 'yaml';
 import { createSpillwayActions } from '../src/actions/index.js';
-import type { PlatformRegistry } from '../src/config.js';
+import { ConfigReader } from '@backstage/config';
+import { loadPlatforms, type PlatformRegistry } from '../src/config.js';
 import {
   CANARY,
   capturingLogger,
@@ -151,6 +152,35 @@ describe('spillway:validate', () => {
       (await failure(run('spillway:validate', { spec: './spillway.yaml', platform: 'staging' }))).message,
     ).toBe(
       'input platform: staging is not a configured platform (configured: inference-prod) — choose one of them',
+    );
+  });
+
+  it('rejects a service that names another configured platform than the platform input', async () => {
+    const staging = join(fleet.dir, 'inference-staging.yaml');
+    await writeFile(staging, PLATFORM_TEXT.replace('name: inference-prod', 'name: inference-staging'));
+    const two = await loadPlatforms(
+      new ConfigReader({
+        spillway: {
+          platforms: [
+            { name: 'inference-prod', projectId: 'my-project', specFile: fleet.platformFile },
+            { name: 'inference-staging', projectId: 'my-project', specFile: staging },
+          ],
+        },
+      }),
+    );
+    const [validate] = createSpillwayActions({
+      platforms: two,
+      tokenVariables: ['HF_TOKEN'],
+      env: fleet.env,
+    });
+    const ctx = createMockActionContext({
+      input: { spec: './spillway.yaml', platform: 'inference-staging' },
+      workspacePath: workspace,
+      logger: capturingLogger(),
+    });
+    const error = await failure(validate!.handler(ctx as any));
+    expect(error.message).toMatch(
+      /^the spec \.\/spillway\.yaml has 1 problem:\n {2}\.\/spillway\.yaml:\d+:\d+ spec\.platform: the service names platform inference-prod, but the action's platform input is inference-staging — make spec\.platform and the platform input agree$/,
     );
   });
 
