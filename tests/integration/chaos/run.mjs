@@ -3,6 +3,7 @@
 import { cpus } from 'node:os';
 import {
   cleanRun,
+  countersSelfCheck,
   darkRegionScenario,
   iamContentionScenario,
   killScenario,
@@ -41,6 +42,7 @@ console.log('Faults (the example: 2 regions, 107 resources):');
 const control = await cleanRun();
 printScenario(control.result);
 const scenarios = [
+  countersSelfCheck(),
   ...transientScenarios(),
   reapplyScenario('kubernetes', 0.1),
   reapplyScenario('kubernetes', 0.3),

@@ -1,4 +1,4 @@
-/* global fetch, setTimeout, clearTimeout */
+/* global clearTimeout */
 // The fault scenarios: each starts its own sandbox, applies the example with the real clients under
 // a seeded fault plan, and judges the end state from the sandbox's own state (inventory.mjs).
 import { spawn } from 'node:child_process';
@@ -344,6 +344,60 @@ export function darkRegionScenario(region = 'us-east4', cluster = 'gke-east') {
           outcome: `failed naming ${cluster}/${region} (${failed.length} failed, e.g. "${failed[0].error.slice(0, 90)}"), then re-run: ${second.outcome}`,
         };
       }),
+  };
+}
+
+/**
+ * The counters themselves: after a converged apply, plant one Spillway-marked stray object, a second
+ * proxy-only subnet in a region and a removed owner binding; each must be counted exactly once.
+ */
+export function countersSelfCheck() {
+  const name = 'self-check: a planted orphan, duplicate subnet and lost binding are each counted';
+  return {
+    name,
+    run: async () => {
+      let planted;
+      const result = await scenario(name, undefined, async (s) => {
+        if (!(await s.apply()).converged) return { ok: false, outcome: 'the apply did not converge' };
+        const server = [...s.sandbox.kube.values()][0];
+        server.store.create({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: {
+            name: 'stray',
+            namespace: 'default',
+            labels: { 'app.kubernetes.io/managed-by': 'spillway' },
+          },
+        });
+        const compute = `http://${s.sandbox.env.COMPUTE_EMULATOR_HOST}/compute/v1/projects/${PROJECT}`;
+        await fetch(`${compute}/regions/us-east4/subnetworks`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            name: 'second-proxy',
+            ipCidrRange: '10.9.0.0/23',
+            network: `projects/${PROJECT}/global/networks/default`,
+            purpose: 'GLOBAL_MANAGED_PROXY',
+            role: 'BACKUP',
+          }),
+        });
+        const record = s.sandbox.google.states.cloudresourcemanager.projects[PROJECT];
+        record.policy.bindings = record.policy.bindings.filter((b) => b.role !== 'roles/owner');
+        planted = inventory(s.sandbox, state, { project: PROJECT, bindingsBefore: s.bindingsBefore });
+        return { ok: true, outcome: 'planted' };
+      });
+      const counted = [planted?.orphans.length, planted?.duplicates.length, planted?.bindingsLost.length];
+      const ok = result.ok && counted.every((n) => n === 1) && !planted.missing.length;
+      // The planted faults are this line's point: report them as counted, not as a failure.
+      return {
+        ...result,
+        ok,
+        outcome: `counted orphans ${counted[0]}, duplicates ${counted[1]}, bindings lost ${counted[2]} (each must be 1)`,
+        duplicates: [],
+        orphans: [],
+        bindingsLost: [],
+      };
+    },
   };
 }
 
