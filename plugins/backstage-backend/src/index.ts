@@ -8,6 +8,7 @@ export { spillwayScaffolderModule } from './module.js';
 export {
   createSpillwayActions,
   createApplyAction,
+  createFetchPlatformAction,
   createPlanAction,
   createValidateAction,
   createVerifyAction,

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -92,6 +92,39 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected the action to fail');
 }
 
+describe('spillway:fetch:platform', () => {
+  it("writes the configured platform's spec into the workspace, without a call", async () => {
+    const before = calls();
+    const dir = await mkdtemp(join(tmpdir(), 'spillway-fetch-'));
+    const { outputs } = await run(
+      'spillway:fetch:platform',
+      { platform: 'inference-prod' },
+      { workspacePath: dir },
+    );
+    expect(outputs).toEqual({
+      path: './platform.yaml',
+      projectId: 'my-project',
+      regions: ['europe-west3', 'us-east4'],
+    });
+    expect(await readFile(join(dir, 'platform.yaml'), 'utf8')).toBe(PLATFORM_TEXT);
+    expect(calls()).toBe(before);
+  });
+
+  it('rejects a platform that is not configured, naming the input and the configured platforms', async () => {
+    const error = await failure(run('spillway:fetch:platform', { platform: 'staging' }));
+    expect(error.message).toBe(
+      'input platform: staging is not a configured platform (configured: inference-prod) — choose one of them',
+    );
+  });
+
+  it('refuses a target outside the workspace', async () => {
+    const error = await failure(
+      run('spillway:fetch:platform', { platform: 'inference-prod', targetPath: '../platform.yaml' }),
+    );
+    expect(error.message).toMatch(/outside/i);
+  });
+});
+
 describe('spillway:validate', () => {
   it('names the services and the configured platform of a spec in the workspace, without a call', async () => {
     const before = calls();
@@ -168,11 +201,11 @@ describe('spillway:validate', () => {
         },
       }),
     );
-    const [validate] = createSpillwayActions({
+    const validate = createSpillwayActions({
       platforms: two,
       tokenVariables: ['HF_TOKEN'],
       env: fleet.env,
-    });
+    }).find((a) => a.id === 'spillway:validate');
     const ctx = createMockActionContext({
       input: { spec: './spillway.yaml', platform: 'inference-staging' },
       workspacePath: workspace,
@@ -282,7 +315,9 @@ describe('spillway:plan, apply and verify against the sandbox', () => {
 
   it('fails apply with what to do when the token variable is not set on the backend', async () => {
     const { HF_TOKEN: _token, ...withoutToken } = fleet.env;
-    const [, , apply] = createSpillwayActions({ platforms, tokenVariables: ['HF_TOKEN'], env: withoutToken });
+    const apply = createSpillwayActions({ platforms, tokenVariables: ['HF_TOKEN'], env: withoutToken }).find(
+      (a) => a.id === 'spillway:apply',
+    );
     const logger = capturingLogger();
     const ctx = {
       ...createMockActionContext({ input: { spec: './spillway.yaml' }, workspacePath: workspace, logger }),
@@ -302,7 +337,13 @@ describe('examples', () => {
     );
 
   it('every action documents at least one example, each a step of that action', () => {
-    for (const id of ['spillway:validate', 'spillway:plan', 'spillway:apply', 'spillway:verify'])
+    for (const id of [
+      'spillway:fetch:platform',
+      'spillway:validate',
+      'spillway:plan',
+      'spillway:apply',
+      'spillway:verify',
+    ])
       expect(all().filter((e) => e.action.id === id).length).toBeGreaterThan(0);
     for (const { action, steps } of all())
       expect(steps.map((s: { action: string }) => s.action)).toEqual([action.id]);
@@ -314,6 +355,7 @@ describe('examples', () => {
     await writeFile(join(examples, 'spillway.yaml'), SERVICE_TEXT);
     for (const { action, steps } of all()) {
       const { outputs } = await run(action.id, steps[0].input, { workspacePath: examples });
+      if (action.id === 'spillway:fetch:platform') expect(outputs.projectId).toBe('my-project');
       if (action.id === 'spillway:validate') expect(outputs.platform).toBe('inference-prod');
       if (action.id === 'spillway:plan') expect(outputs.changes).toBe(0);
       if (action.id === 'spillway:apply') expect(outputs.converged).toBe(true);

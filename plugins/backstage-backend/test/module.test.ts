@@ -44,16 +44,17 @@ async function startupError(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('the scaffolder module', () => {
-  it('adds the four actions, dry run supported, for the configured platforms', async () => {
+  it('adds the five actions, dry run supported, for the configured platforms', async () => {
     const { added, backend } = await startModule(config({ ...PLATFORM, specFile: platformFile }));
     expect(added.map((a) => [a.id, a.supportsDryRun])).toEqual([
+      ['spillway:fetch:platform', true],
       ['spillway:validate', true],
       ['spillway:plan', true],
       ['spillway:apply', true],
       ['spillway:verify', true],
     ]);
     // The zod callbacks became JSON schemas, as the scaffolder's template editor shows them.
-    expect(added[0]!.schema?.input).toMatchObject({ properties: { spec: {}, platform: { type: 'string' } } });
+    expect(added[1]!.schema?.input).toMatchObject({ properties: { spec: {}, platform: { type: 'string' } } });
     await backend.stop();
   });
 
