@@ -8,5 +8,9 @@ module.exports = {
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   // Run by jest.scaffolder.config.cjs (it needs --forceExit).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/scaffolder.test.ts'],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    '<rootDir>/test/scaffolder.test.ts',
+    '<rootDir>/test/templates.test.ts',
+  ],
 };

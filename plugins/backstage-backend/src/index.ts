@@ -11,6 +11,7 @@ export {
   createFetchPlatformAction,
   createPlanAction,
   createValidateAction,
+  createValidatePlatformAction,
   createVerifyAction,
   type SpillwayActionsOptions,
 } from './actions/index.js';

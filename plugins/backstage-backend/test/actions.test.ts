@@ -125,6 +125,40 @@ describe('spillway:fetch:platform', () => {
   });
 });
 
+describe('spillway:validate:platform', () => {
+  it('checks a platform spec and names its project, regions and config cluster, without a call', async () => {
+    const before = calls();
+    const dir = await mkdtemp(join(tmpdir(), 'spillway-platform-'));
+    await writeFile(join(dir, 'platform.yaml'), PLATFORM_TEXT);
+    const { outputs } = await run(
+      'spillway:validate:platform',
+      { spec: './platform.yaml' },
+      { workspacePath: dir },
+    );
+    expect(outputs).toEqual({
+      platform: 'inference-prod',
+      projectId: 'my-project',
+      regions: ['europe-west3', 'us-east4'],
+      configCluster: 'gke-west',
+    });
+    expect(calls()).toBe(before);
+  });
+
+  it('lists every problem with its position, field and what to do', async () => {
+    const broken = parse(PLATFORM_TEXT);
+    broken.spec.clusters[1].location = 'europe-west3-b';
+    const error = await failure(run('spillway:validate:platform', { spec: broken }));
+    expect(error.message).toMatch(
+      /^the spec input\.spec has 1 problem:\n {2}input\.spec:\d+:\d+ spec\.clusters\[1\]\.location: /,
+    );
+  });
+
+  it('refuses a spec with services in it', async () => {
+    const error = await failure(run('spillway:validate:platform', { spec: './spillway.yaml' }));
+    expect(error.message).toMatch(/no InferencePlatform|exactly one InferencePlatform/);
+  });
+});
+
 describe('spillway:validate', () => {
   it('names the services and the configured platform of a spec in the workspace, without a call', async () => {
     const before = calls();
@@ -338,6 +372,7 @@ describe('examples', () => {
 
   it('every action documents at least one example, each a step of that action', () => {
     for (const id of [
+      'spillway:validate:platform',
       'spillway:fetch:platform',
       'spillway:validate',
       'spillway:plan',
@@ -353,9 +388,11 @@ describe('examples', () => {
     const examples = await mkdtemp(join(tmpdir(), 'spillway-examples-'));
     await mkdir(examples, { recursive: true });
     await writeFile(join(examples, 'spillway.yaml'), SERVICE_TEXT);
+    await writeFile(join(examples, 'platform.yaml'), PLATFORM_TEXT);
     for (const { action, steps } of all()) {
       const { outputs } = await run(action.id, steps[0].input, { workspacePath: examples });
       if (action.id === 'spillway:fetch:platform') expect(outputs.projectId).toBe('my-project');
+      if (action.id === 'spillway:validate:platform') expect(outputs.platform).toBe('inference-prod');
       if (action.id === 'spillway:validate') expect(outputs.platform).toBe('inference-prod');
       if (action.id === 'spillway:plan') expect(outputs.changes).toBe(0);
       if (action.id === 'spillway:apply') expect(outputs.converged).toBe(true);

@@ -44,9 +44,10 @@ async function startupError(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('the scaffolder module', () => {
-  it('adds the five actions, dry run supported, for the configured platforms', async () => {
+  it('adds the six actions, dry run supported, for the configured platforms', async () => {
     const { added, backend } = await startModule(config({ ...PLATFORM, specFile: platformFile }));
     expect(added.map((a) => [a.id, a.supportsDryRun])).toEqual([
+      ['spillway:validate:platform', true],
       ['spillway:fetch:platform', true],
       ['spillway:validate', true],
       ['spillway:plan', true],
@@ -54,7 +55,7 @@ describe('the scaffolder module', () => {
       ['spillway:verify', true],
     ]);
     // The zod callbacks became JSON schemas, as the scaffolder's template editor shows them.
-    expect(added[1]!.schema?.input).toMatchObject({ properties: { spec: {}, platform: { type: 'string' } } });
+    expect(added[2]!.schema?.input).toMatchObject({ properties: { spec: {}, platform: { type: 'string' } } });
     await backend.stop();
   });
 

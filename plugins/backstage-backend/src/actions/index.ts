@@ -2,6 +2,7 @@ import { createApplyAction } from './apply.js';
 import { createFetchPlatformAction } from './fetch-platform.js';
 import { createPlanAction } from './plan.js';
 import { createValidateAction } from './validate.js';
+import { createValidatePlatformAction } from './validate-platform.js';
 import { createVerifyAction } from './verify.js';
 import type { SpillwayActionsOptions } from './options.js';
 
@@ -10,6 +11,7 @@ export {
   createFetchPlatformAction,
   createPlanAction,
   createValidateAction,
+  createValidatePlatformAction,
   createVerifyAction,
 };
 export type { SpillwayActionsOptions };
@@ -17,6 +19,7 @@ export type { SpillwayActionsOptions };
 /** The actions, in the order a template runs them. */
 export function createSpillwayActions(options: SpillwayActionsOptions) {
   return [
+    createValidatePlatformAction(),
     createFetchPlatformAction(options),
     createValidateAction(options),
     createPlanAction(options),

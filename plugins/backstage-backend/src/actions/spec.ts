@@ -101,7 +101,7 @@ export async function loadServiceSpec(input: SpecInput, options: LoadOptions): P
   };
 }
 
-async function specText(input: SpecInput, workspacePath: string): Promise<SpecText> {
+export async function specText(input: SpecInput, workspacePath: string): Promise<SpecText> {
   if (typeof input !== 'string') {
     const documents = Array.isArray(input) ? input : [input];
     return { file: INLINE_SPEC_FILE, text: documents.map((d) => stringify(d)).join('---\n') };
@@ -202,7 +202,7 @@ function issueAt(file: string, line: number, column: number, path: string, messa
   return { file, line, column, path, message, hint };
 }
 
-function rejectWith(file: string, issues: SpecIssue[]): never {
+export function rejectWith(file: string, issues: SpecIssue[]): never {
   throw new InputError(
     `the spec ${file} has ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`,
   );
