@@ -9,6 +9,7 @@ import {
   loadSpecFiles,
   loadSpecOrThrow,
   MAX_ALIAS_COUNT,
+  MAX_FLOW_NESTING,
   MAX_SPEC_BYTES,
   SpecInvalidError,
   type SpecIssue,
@@ -156,6 +157,33 @@ describe('duplicate keys', () => {
     const issue = onlyIssue(issuesIn(text));
     expect(issue.message).toBe('a key appears twice in the same mapping');
     expect({ line: issue.line, column: issue.column }).toEqual(positionOf(text, 'location: us-east4-b'));
+  });
+});
+
+describe('nesting', () => {
+  const nested = (depth: number) => `a: ${'['.repeat(depth)}1${']'.repeat(depth)}\n`;
+
+  it(`accepts flow collections nested up to MAX_FLOW_NESTING (${MAX_FLOW_NESTING}) deep`, () => {
+    expect(parseSpecText(nested(MAX_FLOW_NESTING), 'a.yaml').issues).toEqual([]);
+  });
+
+  it('refuses deeper nesting at its position, before parsing, however often (the parser would recurse)', () => {
+    for (let i = 0; i < 3; i++) {
+      const parsed = parseSpecText(nested(100_000), 'a.yaml');
+      expect(parsed.documents).toEqual([]);
+      expect(parsed.issues).toEqual([
+        expect.objectContaining({
+          line: 1,
+          column: 4 + MAX_FLOW_NESTING,
+          message: `[ and { are nested more than ${MAX_FLOW_NESTING} deep`,
+        }),
+      ]);
+    }
+  });
+
+  it('does not count brackets in quotes or comments', () => {
+    const text = `a: "${'['.repeat(100)}"\nb: '${'{'.repeat(100)}'\n# ${'['.repeat(100)}\n`;
+    expect(parseSpecText(text, 'a.yaml').issues).toEqual([]);
   });
 });
 

@@ -70,7 +70,7 @@ describe('spillway plan | apply | destroy against the sandbox', () => {
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout);
     expect(Object.keys(plan.resources[0]).sort()).toEqual(['action', 'id', 'kind', 'reason']);
-    expect(plan.resources.filter((r: any) => r.action === 'create')).toHaveLength(105);
+    expect(plan.resources.filter((r: any) => r.action === 'create')).toHaveLength(106);
   }, 60_000);
 
   it('applies, reporting convergence and the gateway addresses as JSON, with progress on stderr', async () => {

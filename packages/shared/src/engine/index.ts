@@ -89,7 +89,12 @@ export interface PlanReport {
 export async function planSpec(spec: Spec, options: EngineOptions): Promise<PlanReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);
-  const orphans = orderOrphans(await readAll(() => findOrphans(spec, state, ctx), options.timing));
+  const orphans = orderOrphans(
+    await readAll(
+      () => findOrphans(spec, state, ctx, (read) => readAll(read, options.timing)),
+      options.timing,
+    ),
+  );
   const resources = await plan(state, ctx, {
     timing: options.timing,
     orphans,
@@ -108,7 +113,12 @@ export async function applySpec(
 ): Promise<ApplyReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);
-  const orphans = orderOrphans(await readAll(() => findOrphans(spec, state, ctx), options.timing));
+  const orphans = orderOrphans(
+    await readAll(
+      () => findOrphans(spec, state, ctx, (read) => readAll(read, options.timing)),
+      options.timing,
+    ),
+  );
   const result = await apply(state, ctx, {
     timing: options.timing,
     allowReplace: options.allowReplace,

@@ -19,7 +19,18 @@ export const VERIFY_RECORD_PREFIX = 'spillway-verify-';
  * of the platform, node pools of its clusters, and Kubernetes objects of its services and platform.
  * They are returned as resources, so the handlers delete them as they delete anything else.
  */
-export async function findOrphans(spec: Spec, state: DesiredState, ctx: EngineContext): Promise<Resource[]> {
+export type Retry = <T>(read: () => Promise<T>) => Promise<T>;
+
+/**
+ * `retry` wraps each list call on its own: with ~90 calls in a fleet, retrying the whole search on
+ * any one failure would rarely finish while an API fails a share of its calls.
+ */
+export async function findOrphans(
+  spec: Spec,
+  state: DesiredState,
+  ctx: EngineContext,
+  retry: Retry = (read) => read(),
+): Promise<Resource[]> {
   const desired = new Set(state.resources.map((r) => r.id));
   // A cluster's own pools (gcloud's default-pool) come with it: they are never orphans.
   for (const r of state.resources) {
@@ -33,7 +44,9 @@ export async function findOrphans(spec: Spec, state: DesiredState, ctx: EngineCo
   for (const platform of spec.platforms.filter((p) => !p.reference)) {
     const owner = { platform: platform.name };
     const project = platform.projectId;
-    const [list] = await ctx.cloud.container().listClusters({ parent: `projects/${project}/locations/-` });
+    const [list] = await retry(() =>
+      ctx.cloud.container().listClusters({ parent: `projects/${project}/locations/-` }),
+    );
     const ours = (list.clusters ?? []).filter(
       (c) =>
         c.resourceLabels?.['managed-by'] === 'spillway' &&
@@ -78,9 +91,9 @@ export async function findOrphans(spec: Spec, state: DesiredState, ctx: EngineCo
         orphans.push(orphan);
       }
     }
-    const memberships = await ctx.cloud
-      .rest('gkehub')
-      .request('GET', `/v1/projects/${project}/locations/global/memberships`);
+    const memberships = await retry(() =>
+      ctx.cloud.rest('gkehub').request('GET', `/v1/projects/${project}/locations/global/memberships`),
+    );
     for (const m of memberships.resources ?? []) {
       if (m.labels?.['managed-by'] !== 'spillway' || m.labels?.['spillway-platform'] !== platform.name)
         continue;
@@ -100,7 +113,7 @@ export async function findOrphans(spec: Spec, state: DesiredState, ctx: EngineCo
       orphans.push(orphan);
     }
   }
-  orphans.push(...(await kubeOrphans(spec, state, ctx, desired)));
+  orphans.push(...(await kubeOrphans(spec, state, ctx, desired, retry)));
   return orphans;
 }
 
@@ -110,6 +123,7 @@ async function kubeOrphans(
   state: DesiredState,
   ctx: EngineContext,
   desired: Set<string>,
+  retry: Retry,
 ): Promise<KubeObjectResource[]> {
   const kinds = new Map<string, { apiVersion: string; kind: string }>();
   for (const r of state.resources) {
@@ -134,11 +148,11 @@ async function kubeOrphans(
   const orphans: KubeObjectResource[] = [];
   for (const platform of spec.platforms) {
     for (const cluster of platform.clusters) {
-      const client = await clusterClient(ctx, cluster.name);
+      const client = await retry(() => clusterClient(ctx, cluster.name));
       if (!client) continue;
       for (const { apiVersion, kind } of kinds.values()) {
         for (const { owner, selector } of selectors) {
-          for (const item of await client.list(apiVersion, kind, undefined, selector)) {
+          for (const item of await retry(() => client.list(apiVersion, kind, undefined, selector))) {
             const manifest = {
               apiVersion,
               kind,

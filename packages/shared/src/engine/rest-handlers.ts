@@ -217,13 +217,13 @@ export const subnetworkHandler: Handler<SubnetworkResource, SubnetView> = {
 export function projectNumber(ctx: EngineContext, project: string): Promise<string> {
   const key = `projectNumber/${project}`;
   if (!ctx.memo.has(key)) {
-    ctx.memo.set(
-      key,
-      ctx.cloud
-        .rest('cloudresourcemanager')
-        .request('GET', `/v3/projects/${project}`)
-        .then((p: any) => String(p.name).split('/')[1]!),
-    );
+    const lookup = ctx.cloud
+      .rest('cloudresourcemanager')
+      .request('GET', `/v3/projects/${project}`)
+      .then((p: any) => String(p.name).split('/')[1]!);
+    // A failed lookup (a 429) is forgotten, so the engine's retry asks again instead of replaying it.
+    lookup.catch(() => ctx.memo.delete(key));
+    ctx.memo.set(key, lookup);
   }
   return ctx.memo.get(key) as Promise<string>;
 }

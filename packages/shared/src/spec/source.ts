@@ -15,6 +15,8 @@ import { formatPath } from './errors.js';
 export const MAX_SPEC_BYTES = 1024 * 1024;
 /** Aliases beyond this count are refused (billion-laughs style expansion). */
 export const MAX_ALIAS_COUNT = 100;
+/** Flow collections ([ and {) nested deeper than this are refused before parsing: the parser recurses. */
+export const MAX_FLOW_NESTING = 64;
 
 /** One YAML document of a spec file, with what is needed to point at its fields. */
 export interface SourceDocument {
@@ -55,6 +57,19 @@ export function parseSpecText(text: string, file: string): ParsedSource {
     const pos = lineCounter.linePos(offset);
     return { line: pos.line, column: pos.col };
   };
+  const deep = tooDeepAt(text);
+  if (deep !== undefined) {
+    const lines = text.slice(0, deep).split('\n');
+    issues.push({
+      file,
+      line: lines.length,
+      column: lines.at(-1)!.length + 1,
+      path: '',
+      message: `[ and { are nested more than ${MAX_FLOW_NESTING} deep`,
+      hint: 'write the spec as plain YAML mappings and lists (see examples/food-review.yaml)',
+    });
+    return { documents: [], issues, unreadable: [] };
+  }
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
   if (!Array.isArray(docs)) {
     // A stream with only comments or directives: no documents at all.
@@ -157,3 +172,27 @@ function rangeStart(node: unknown): number | undefined {
 }
 
 export { formatPath };
+
+/**
+ * Where flow collections first nest deeper than MAX_FLOW_NESTING, or undefined. A scan, not a
+ * parse: brackets inside quotes and comments are skipped, so a valid spec is never refused.
+ */
+function tooDeepAt(text: string): number | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      else if (c === '\n') quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /\s/.test(text[i - 1]!))) {
+      const end = text.indexOf('\n', i);
+      i = end === -1 ? text.length : end;
+    } else if (c === '[' || c === '{') {
+      if (++depth > MAX_FLOW_NESTING) return i;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return undefined;
+}
