@@ -64,6 +64,21 @@ describe('apply under faults', () => {
     expect(inventory(sandbox)).toEqual(CONVERGED);
   }, 120_000);
 
+  it('reads a create back before sending it again when every response to it is lost', async () => {
+    const { sandbox, cloud, env } = await start({
+      rules: [{ api: 'serviceusage', method: 'services.enable', lostResponseRate: 1 }],
+    });
+    const report = await applySpec(exampleSpec(), { cloud, timing: TIMING, env, allowReplace: false });
+    expect(report.converged).toBe(true);
+    // Each API is enabled once: the lost response is followed by a read that finds it, not a resend.
+    const enables = sandbox.faults.log.filter((f) => f.method === 'services.enable').length;
+    expect(enables).toBeGreaterThan(0);
+    expect(enables).toBe(
+      report.resources.filter((r) => r.kind === 'serviceusage.service' && r.action === 'create').length,
+    );
+    expect(inventory(sandbox)).toEqual(CONVERGED);
+  }, 120_000);
+
   it('fails a GCE_STOCKOUT with its cause named, and converges on a re-run once capacity is back', async () => {
     const { sandbox, cloud, env } = await start({
       rules: [

@@ -12,6 +12,7 @@ export async function withRetries<T>(
   timing: Timing,
   deadline: number,
   onRetry?: (error: CallError, attempt: number) => void,
+  retryable: (error: CallError) => boolean = isRetryable,
 ): Promise<T> {
   let backoff = timing.initialBackoffMs;
   for (let attempt = 1; ; attempt++) {
@@ -19,7 +20,7 @@ export async function withRetries<T>(
       return await call();
     } catch (error) {
       const e = toCallError(error);
-      if (!isRetryable(e) || Date.now() + backoff > deadline) throw error;
+      if (!retryable(e) || Date.now() + backoff > deadline) throw error;
       onRetry?.(e, attempt);
       await sleep(backoff * (0.5 + Math.random() / 2));
       backoff = Math.min(timing.maxBackoffMs, backoff * 2);

@@ -1,4 +1,10 @@
-import { describeCallError, isAlreadyExists, outcomeUnknown, toCallError } from '../cloud/errors.js';
+import {
+  describeCallError,
+  isAlreadyExists,
+  isRetryable,
+  outcomeUnknown,
+  toCallError,
+} from '../cloud/errors.js';
 import type { DesiredState, Resource } from '../render/graph.js';
 import { handlerFor } from './handlers.js';
 import type { ProgressEvent, ProgressListener, ResourceState } from './events.js';
@@ -355,12 +361,15 @@ async function converge(r: Resource, ctx: EngineContext, timing: Timing, locks: 
           timing,
           deadline,
           onRetry,
+          // A create whose outcome is unknown is read back before it is sent again (below).
+          creating ? (e) => isRetryable(e) && !outcomeUnknown(e) : isRetryable,
         );
       } catch (error) {
         const e = toCallError(error);
         // A create may fail on the client and land on the server: read before deciding (#20087).
         if (creating && (isAlreadyExists(e) || outcomeUnknown(e))) {
           reporter.emit(r, 'retrying', { detail: `${describeCallError(e)}; reading it back` });
+          await sleep(Math.min(timing.maxBackoffMs, timing.initialBackoffMs * 2 ** round));
           return;
         }
         throw error;
