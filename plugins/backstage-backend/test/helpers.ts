@@ -3,7 +3,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { BackendFeature, LoggerService } from '@backstage/backend-plugin-api';
 import { ConfigReader } from '@backstage/config';
 import {
   applySpec,
@@ -97,4 +97,10 @@ export function capturingLogger(lines: string[] = []): LoggerService & { lines: 
     child: () => logger,
   };
   return logger;
+}
+
+/** A CommonJS Backstage package's default export: `exports.default` (jest) or inside `module.exports` (Node). */
+export function featureOf(module: unknown): BackendFeature {
+  const outer = (module as { default: unknown }).default as { default?: BackendFeature };
+  return outer.default ?? (outer as BackendFeature);
 }

@@ -4,11 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import type { BackendFeature } from '@backstage/backend-plugin-api';
 import * as scaffolderBackend from '@backstage/plugin-scaffolder-backend';
 import request from 'supertest';
 import spillwayScaffolderModule from '../src/scaffolder.js';
-import { appConfig, PLATFORM_TEXT, SERVICE_TEXT } from './helpers.js';
+import { appConfig, featureOf, PLATFORM_TEXT, SERVICE_TEXT } from './helpers.js';
 
 /**
  * The real scaffolder backend with the module installed, running templates as dry runs. Run by
@@ -16,10 +15,7 @@ import { appConfig, PLATFORM_TEXT, SERVICE_TEXT } from './helpers.js';
  * backend.stop() under the test backend, which would keep jest alive.
  */
 let backend: Awaited<ReturnType<typeof startTestBackend>>;
-// A CommonJS package: its default export is `exports.default` (jest) or inside `module.exports` (Node).
-const scaffolderPlugin =
-  ((scaffolderBackend as { default: unknown }).default as { default?: BackendFeature }).default ??
-  ((scaffolderBackend as { default: unknown }).default as BackendFeature);
+const scaffolderPlugin = featureOf(scaffolderBackend);
 
 beforeAll(async () => {
   const dir = await mkdtemp(join(tmpdir(), 'spillway-scaffolder-'));

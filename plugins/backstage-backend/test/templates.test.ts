@@ -6,14 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
-import githubModule from '@backstage/plugin-scaffolder-backend-module-github';
+import * as scaffolderBackend from '@backstage/plugin-scaffolder-backend';
+import * as githubBackendModule from '@backstage/plugin-scaffolder-backend-module-github';
 import { templateEntityV1beta3Validator } from '@backstage/plugin-scaffolder-common';
 import { checkSpec, formatIssue } from '@spillway/shared';
 import request from 'supertest';
 import { parse } from 'yaml';
 import spillwayScaffolderModule from '../src/scaffolder.js';
-import { appConfig, CANARY, PLATFORM_TEXT, repo } from './helpers.js';
+import { appConfig, CANARY, featureOf, PLATFORM_TEXT, repo } from './helpers.js';
 
 /**
  * The templates under templates/, checked by the scaffolder's own validator and run as dry runs by
@@ -34,9 +34,9 @@ beforeAll(async () => {
   await writeFile(platformFile, PLATFORM_TEXT);
   backend = await startTestBackend({
     features: [
-      scaffolderPlugin,
+      featureOf(scaffolderBackend),
       spillwayScaffolderModule,
-      githubModule,
+      featureOf(githubBackendModule),
       catalogServiceMock.factory(),
       mockServices.rootConfig.factory({
         data: {
