@@ -130,7 +130,7 @@ describe('spillway render', () => {
     ]);
     expect(stdout).toContain('+ GKE cluster gke-west (europe-west3-c)');
     expect(stdout).toMatch(
-      /\+ gke-west: \d+ objects \(crds 1, platform \d+, service-food-review \d+, gateway-food-review 4\)/,
+      /\+ gke-west: \d+ objects \(crds 1, platform \d+, service-food-review \d+, gateway-food-review 5\)/,
     );
   });
 
