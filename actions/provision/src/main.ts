@@ -8,6 +8,7 @@ import {
   REAL_TIMING,
   type ProgressEvent,
   type Spec,
+  planJson,
 } from '@spillway/shared';
 import { booleanInput, loadSpec, seconds } from '../../inputs.js';
 
@@ -48,12 +49,7 @@ export async function run(): Promise<void> {
     try {
       const plan = await core.group('Plan', () => planSpec(spec, { cloud, timing, env }));
       const changes = plan.resources.filter((r) => r.action !== 'noop');
-      core.setOutput(
-        'plan',
-        JSON.stringify({
-          resources: plan.resources.map(({ id, kind, action, reason }) => ({ id, kind, action, reason })),
-        }),
-      );
+      core.setOutput('plan', JSON.stringify(planJson(plan)));
       if (command === 'plan') {
         core.setOutput('changed', String(changes.length > 0));
         await summary(

@@ -1,5 +1,12 @@
 import * as core from '@actions/core';
-import { cloudFromEnv, EMULATOR_TIMING, REAL_TIMING, verifySpec, type HealthReport } from '@spillway/shared';
+import {
+  cloudFromEnv,
+  EMULATOR_TIMING,
+  REAL_TIMING,
+  regionTimeoutFor,
+  verifySpec,
+  type HealthReport,
+} from '@spillway/shared';
 import { booleanInput, loadSpec } from '../../inputs.js';
 
 /** actions/verify: every region's checks, a test completion, and optionally the load test and the failover drill. */
@@ -20,7 +27,7 @@ export async function run(): Promise<void> {
       const report = await core.group('Verify every region', async () => {
         const result = await verifySpec(spec, {
           cloud,
-          regionTimeoutMs: cloud.emulated ? 10_000 : 60_000,
+          regionTimeoutMs: regionTimeoutFor(cloud),
           from,
           drift,
           ...(booleanInput('load_test') ? { loadTest: {} } : {}),

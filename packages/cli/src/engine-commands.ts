@@ -14,6 +14,7 @@ import {
   type ApplyResult,
   type PlanEntry,
   type Spec,
+  planJson,
 } from '@spillway/shared';
 import { reportIssues, type Output } from './commands.js';
 import { EXIT, type Io } from './io.js';
@@ -109,12 +110,7 @@ export async function planCommand(options: EngineCommandOptions, io: Io, env = p
         io.stdout(
           JSON.stringify(
             {
-              resources: report.resources.map(({ id, kind, action, reason }) => ({
-                id,
-                kind,
-                action,
-                reason,
-              })),
+              ...planJson(report),
             },
             null,
             2,

@@ -1,4 +1,10 @@
-import { readHealth, verifySpec, type HealthReport, type RegionHealth } from '@spillway/shared';
+import {
+  readHealth,
+  regionTimeoutFor,
+  verifySpec,
+  type HealthReport,
+  type RegionHealth,
+} from '@spillway/shared';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EXIT, type Io } from './io.js';
@@ -65,7 +71,7 @@ async function run(
   if (!ready.ok) return ready.code;
   const { spec, cloud, progress } = ready;
   progress.stop();
-  const regionTimeoutMs = cloud.emulated ? 10_000 : 60_000;
+  const regionTimeoutMs = regionTimeoutFor(cloud);
   return guarded(io, async () => {
     try {
       const drift = { timing: ready.timing, env: ready.env };

@@ -1,41 +1,18 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import * as scaffolderBackend from '@backstage/plugin-scaffolder-backend';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import request from 'supertest';
-import spillwayScaffolderModule from '../src/scaffolder.js';
-import { appConfig, featureOf, PLATFORM_TEXT, SERVICE_TEXT } from './helpers.js';
+import { SERVICE_TEXT } from './helpers.js';
+import { startScaffolder } from './scaffolder-backend.js';
 
 /**
  * The real scaffolder backend with the module installed, running templates as dry runs. Run by
  * jest.scaffolder.config.cjs with --forceExit: the scaffolder leaves database timers behind after
  * backend.stop() under the test backend, which would keep jest alive.
  */
-let backend: Awaited<ReturnType<typeof startTestBackend>>;
-const scaffolderPlugin = featureOf(scaffolderBackend);
+let backend: Awaited<ReturnType<typeof startScaffolder>>;
 
 beforeAll(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'spillway-scaffolder-'));
-  const platformFile = join(dir, 'inference-prod.yaml');
-  await writeFile(platformFile, PLATFORM_TEXT);
-  backend = await startTestBackend({
-    features: [
-      scaffolderPlugin,
-      spillwayScaffolderModule,
-      catalogServiceMock.factory(),
-      mockServices.rootConfig.factory({
-        // No task workers: a dry run does not need them, and their polling would keep jest alive.
-        data: {
-          ...appConfig(platformFile),
-          backend: { workingDirectory: dir },
-          scaffolder: { concurrentTasksLimit: 0 },
-        },
-      }),
-    ],
-  });
+  backend = await startScaffolder();
 }, 60_000);
 afterAll(async () => backend?.stop());
 

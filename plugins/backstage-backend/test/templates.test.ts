@@ -1,19 +1,15 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import * as scaffolderBackend from '@backstage/plugin-scaffolder-backend';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import * as githubBackendModule from '@backstage/plugin-scaffolder-backend-module-github';
 import { templateEntityV1beta3Validator } from '@backstage/plugin-scaffolder-common';
 import { checkSpec, formatIssue } from '@spillway/shared';
 import request from 'supertest';
 import { parse } from 'yaml';
-import spillwayScaffolderModule from '../src/scaffolder.js';
-import { appConfig, CANARY, featureOf, PLATFORM_TEXT, repo } from './helpers.js';
+import { CANARY, featureOf, PLATFORM_TEXT, repo } from './helpers.js';
+import { startScaffolder } from './scaffolder-backend.js';
 
 /**
  * The templates under templates/, checked by the scaffolder's own validator and run as dry runs by
@@ -23,30 +19,13 @@ const templatesDir = join(repo, 'templates');
 const SERVICE_TEMPLATE = 'create-inference-service';
 const PLATFORM_TEMPLATE = 'create-inference-platform';
 
-let backend: Awaited<ReturnType<typeof startTestBackend>>;
+let backend: Awaited<ReturnType<typeof startScaffolder>>;
 const savedToken = process.env.HF_TOKEN;
 
 beforeAll(async () => {
   // The token is on the backend host, as in production; no template or result may carry it.
   process.env.HF_TOKEN = CANARY;
-  const dir = await mkdtemp(join(tmpdir(), 'spillway-templates-'));
-  const platformFile = join(dir, 'inference-prod.yaml');
-  await writeFile(platformFile, PLATFORM_TEXT);
-  backend = await startTestBackend({
-    features: [
-      featureOf(scaffolderBackend),
-      spillwayScaffolderModule,
-      featureOf(githubBackendModule),
-      catalogServiceMock.factory(),
-      mockServices.rootConfig.factory({
-        data: {
-          ...appConfig(platformFile),
-          backend: { workingDirectory: dir },
-          scaffolder: { concurrentTasksLimit: 0 },
-        },
-      }),
-    ],
-  });
+  backend = await startScaffolder([featureOf(githubBackendModule)]);
 }, 60_000);
 afterAll(async () => {
   await backend?.stop();

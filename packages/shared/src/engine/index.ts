@@ -86,6 +86,15 @@ export interface PlanReport {
   resources: PlanEntry[];
 }
 
+/** The plan as CONTRACT.md §5 promises it (`plan --output json`, the actions' `plan` output). */
+export function planJson(report: PlanReport): {
+  resources: Pick<PlanEntry, 'id' | 'kind' | 'action' | 'reason'>[];
+} {
+  return {
+    resources: report.resources.map(({ id, kind, action, reason }) => ({ id, kind, action, reason })),
+  };
+}
+
 export async function planSpec(spec: Spec, options: EngineOptions): Promise<PlanReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);

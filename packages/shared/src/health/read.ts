@@ -25,6 +25,11 @@ export interface HealthOptions {
 const EXPORT = 'networking.gke.io/export';
 const RETRY_TIMING = { ...EMULATOR_TIMING, initialBackoffMs: 100, maxBackoffMs: 2_000 };
 
+/** Each region's deadline for status and verify: emulators answer at once, GKE may take a while. */
+export function regionTimeoutFor(cloud: Cloud): number {
+  return cloud.emulated ? 10_000 : 60_000;
+}
+
 export async function readHealth(spec: Spec, options: HealthOptions): Promise<HealthReport> {
   const ctx = engineContext(spec, options.cloud);
   const drifted = options.drift

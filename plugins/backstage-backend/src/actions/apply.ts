@@ -1,8 +1,9 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { applySpec } from '@spillway/shared';
-import { loadServiceSpec } from './spec.js';
 import {
+  loadActionSpec,
   progressToLog,
+  serviceNames,
   redactTokens,
   specInputs,
   tokenEnv,
@@ -48,13 +49,8 @@ export function createApplyAction(options: SpillwayActionsOptions) {
       },
     },
     async handler(ctx) {
-      const loaded = await loadServiceSpec(ctx.input.spec, {
-        workspacePath: ctx.workspacePath,
-        platforms: options.platforms,
-        tokenVariables: options.tokenVariables,
-        ...(ctx.input.platform !== undefined ? { platform: ctx.input.platform } : {}),
-      });
-      const names = loaded.spec.services.map((s) => `${s.namespace}/${s.name}`).join(', ');
+      const loaded = await loadActionSpec(ctx.input, ctx.workspacePath, options);
+      const names = serviceNames(loaded);
       if (ctx.isDryRun) {
         ctx.logger.info(
           `dry run: would apply ${names} to platform ${loaded.platform.name}; nothing is read or changed`,

@@ -9,6 +9,7 @@ import {
   type Timing,
 } from '@spillway/shared';
 import type { PlatformRegistry } from '../config.js';
+import { loadServiceSpec, type LoadedSpec, type SpecInput } from './spec.js';
 import type { z as zod } from 'zod/v3';
 
 /** What every Spillway action needs from the backend that installs it. */
@@ -80,4 +81,23 @@ export function progressToLog(logger: LoggerService, redact: (text: string) => s
 
 export function seconds(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** The service spec an action was given (`spec`, `platform`), checked against the configured platform. */
+export function loadActionSpec(
+  input: { spec: SpecInput; platform?: string | undefined },
+  workspacePath: string,
+  options: SpillwayActionsOptions,
+): Promise<LoadedSpec> {
+  return loadServiceSpec(input.spec, {
+    workspacePath,
+    platforms: options.platforms,
+    tokenVariables: options.tokenVariables,
+    ...(input.platform !== undefined ? { platform: input.platform } : {}),
+  });
+}
+
+/** `NS/NAME, …` of the spec's services, for log lines. */
+export function serviceNames(loaded: LoadedSpec): string {
+  return loaded.spec.services.map((s) => `${s.namespace}/${s.name}`).join(', ');
 }

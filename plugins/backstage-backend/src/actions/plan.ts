@@ -1,7 +1,7 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { planSpec } from '@spillway/shared';
-import { loadServiceSpec } from './spec.js';
+import { planJson, planSpec } from '@spillway/shared';
 import {
+  loadActionSpec,
   progressToLog,
   redactTokens,
   specInputs,
@@ -35,12 +35,7 @@ export function createPlanAction(options: SpillwayActionsOptions) {
       },
     },
     async handler(ctx) {
-      const loaded = await loadServiceSpec(ctx.input.spec, {
-        workspacePath: ctx.workspacePath,
-        platforms: options.platforms,
-        tokenVariables: options.tokenVariables,
-        ...(ctx.input.platform !== undefined ? { platform: ctx.input.platform } : {}),
-      });
+      const loaded = await loadActionSpec(ctx.input, ctx.workspacePath, options);
       if (ctx.isDryRun) {
         ctx.logger.info(`dry run: the spec is valid; the plan against ${loaded.platform.name} is not read`);
         ctx.output('plan', { resources: [] });
@@ -57,12 +52,7 @@ export function createPlanAction(options: SpillwayActionsOptions) {
           onEvent: progressToLog(ctx.logger, redact),
         }),
       );
-      const resources = report.resources.map(({ id, kind, action, reason }) => ({
-        id,
-        kind,
-        action,
-        reason,
-      }));
+      const { resources } = planJson(report);
       const changes = resources.filter((r) => r.action !== 'noop');
       for (const r of changes) ctx.logger.info(redact(`${r.action.padEnd(7)} ${r.id} — ${r.reason}`));
       ctx.logger.info(`${changes.length} change(s), ${resources.length - changes.length} unchanged`);

@@ -1,6 +1,5 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { loadServiceSpec } from './spec.js';
-import { specInputs, type SpillwayActionsOptions } from './options.js';
+import { loadActionSpec, specInputs, type SpillwayActionsOptions } from './options.js';
 import { validateExamples } from './validate.examples.js';
 
 /** spillway:validate — checks the service spec against its configured platform; reads and writes nothing. */
@@ -19,12 +18,7 @@ export function createValidateAction(options: SpillwayActionsOptions) {
       },
     },
     async handler(ctx) {
-      const loaded = await loadServiceSpec(ctx.input.spec, {
-        workspacePath: ctx.workspacePath,
-        platforms: options.platforms,
-        tokenVariables: options.tokenVariables,
-        ...(ctx.input.platform !== undefined ? { platform: ctx.input.platform } : {}),
-      });
+      const loaded = await loadActionSpec(ctx.input, ctx.workspacePath, options);
       const services = loaded.spec.services.map((s) => `${s.namespace}/${s.name}`);
       ctx.logger.info(`the spec is valid: ${services.join(', ')} on platform ${loaded.platform.name}`);
       ctx.output('services', services);

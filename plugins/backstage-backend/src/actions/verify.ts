@@ -1,7 +1,14 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { verifySpec, type HealthReport } from '@spillway/shared';
-import { loadServiceSpec } from './spec.js';
-import { redactTokens, specInputs, tokenEnv, withCloud, type SpillwayActionsOptions } from './options.js';
+import { regionTimeoutFor, verifySpec, type HealthReport } from '@spillway/shared';
+import {
+  loadActionSpec,
+  redactTokens,
+  serviceNames,
+  specInputs,
+  tokenEnv,
+  withCloud,
+  type SpillwayActionsOptions,
+} from './options.js';
 import { verifyExamples } from './verify.examples.js';
 
 /**
@@ -38,13 +45,8 @@ export function createVerifyAction(options: SpillwayActionsOptions) {
       },
     },
     async handler(ctx) {
-      const loaded = await loadServiceSpec(ctx.input.spec, {
-        workspacePath: ctx.workspacePath,
-        platforms: options.platforms,
-        tokenVariables: options.tokenVariables,
-        ...(ctx.input.platform !== undefined ? { platform: ctx.input.platform } : {}),
-      });
-      const names = loaded.spec.services.map((s) => `${s.namespace}/${s.name}`).join(', ');
+      const loaded = await loadActionSpec(ctx.input, ctx.workspacePath, options);
+      const names = serviceNames(loaded);
       if (ctx.isDryRun) {
         ctx.logger.info(
           `dry run: would verify ${names} on platform ${loaded.platform.name}; nothing is read`,
@@ -55,7 +57,7 @@ export function createVerifyAction(options: SpillwayActionsOptions) {
       const report: HealthReport = await withCloud(env, (cloud, timing) =>
         verifySpec(loaded.spec, {
           cloud,
-          regionTimeoutMs: cloud.emulated ? 10_000 : 60_000,
+          regionTimeoutMs: regionTimeoutFor(cloud),
           from: ctx.input.from ?? 'cluster',
           drift: { timing, env: tokenEnv(env, options.tokenVariables) },
         }),
