@@ -18,4 +18,14 @@ export class Clock {
   now(): Date {
     return new Date();
   }
+
+  /**
+   * Simulated seconds: wall time at this scale (wall milliseconds since the epoch divided by
+   * msPerSecond). Only differences mean something: a stamp taken now is `age` simulated seconds old
+   * when `simulatedSeconds() - stamp` reaches `age` (e.g. a request ID remembered for an hour). The
+   * reading survives a restart at the same scale, so it can be kept in persisted state.
+   */
+  simulatedSeconds(): number {
+    return Date.now() / Math.max(this.msPerSecond, 1e-6);
+  }
 }

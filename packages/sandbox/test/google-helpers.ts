@@ -33,12 +33,13 @@ export function sandboxClient(): OAuth2Client {
   return client;
 }
 
-/** Starts the APIs with 5 ms per simulated second (a 30 s operation takes 150 ms). */
+/** Starts the APIs with 5 ms per simulated second (a 30 s operation takes 150 ms) unless told otherwise. */
 export async function startHarness(
   plan: FaultPlan = {},
   options: Partial<GoogleApisOptions> = {},
+  msPerSecond = 5,
 ): Promise<Harness> {
-  const clock = new Clock(5);
+  const clock = new Clock(msPerSecond);
   const faults = new Faults(plan);
   const apis = await startGoogleApis({ clock, faults, ...options });
   const client = sandboxClient();

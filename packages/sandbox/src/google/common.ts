@@ -71,6 +71,44 @@ export function operationId(nowMs: number): string {
   return `operation-${nowMs}-${hex(7).slice(0, 13)}-${hex(4)}-${hex(4)}`;
 }
 
+/** How long the APIs remember a request ID, in simulated seconds (Google documents "at least 60 minutes"). */
+export const REQUEST_ID_TTL_SECONDS = 3600;
+
+/** A request ID the API has seen: the operation it started and when (Clock.simulatedSeconds). */
+export interface RememberedRequest {
+  operation: string;
+  at: number;
+}
+
+/**
+ * The operation a request ID started, if the API still remembers it. Entries older than an hour
+ * of simulated time are forgotten (and swept), as the real APIs forget them; a remembered ID is
+ * answered with its operation even when the resource it made was deleted since, or when the new
+ * request differs (the real APIs do not compare bodies either).
+ */
+export function recallRequest(
+  memory: Record<string, RememberedRequest | string>,
+  key: string,
+  clock: Clock,
+): string | undefined {
+  const now = clock.simulatedSeconds();
+  for (const [k, entry] of Object.entries(memory)) {
+    // An entry without a stamp (state persisted before request IDs expired) is forgotten too.
+    if (typeof entry !== 'object' || !(now - entry.at < REQUEST_ID_TTL_SECONDS)) delete memory[k];
+  }
+  const entry = memory[key];
+  return typeof entry === 'object' ? entry.operation : undefined;
+}
+
+export function rememberRequest(
+  memory: Record<string, RememberedRequest | string>,
+  key: string,
+  operation: string,
+  clock: Clock,
+) {
+  memory[key] = { operation, at: clock.simulatedSeconds() };
+}
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(value: string): boolean {
   return UUID.test(value) && !/^[0-]+$/.test(value);

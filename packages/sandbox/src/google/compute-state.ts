@@ -3,7 +3,7 @@
  * (persistable) data; the `default` auto-mode network; operations settled lazily.
  */
 import { ApiError } from '../rest.js';
-import { copy, iso, numericId } from './common.js';
+import { copy, iso, numericId, type RememberedRequest } from './common.js';
 import {
   AUTO_RANGES,
   LINK,
@@ -56,6 +56,11 @@ export interface ComputeProject {
   subnetworks: Record<string, StoredSubnet>;
   /** Keyed `region/name`. */
   operations: Record<string, PendingOperation>;
+  /**
+   * `region/requestId` → the operation (`region/name`) an insert or delete with that requestId
+   * started, and when (simulated seconds); forgotten after an hour of simulated time.
+   */
+  requestIds?: Record<string, RememberedRequest>;
 }
 
 export interface ComputeState {
@@ -72,7 +77,7 @@ export function createComputeState(regions: string[] = Object.keys(AUTO_RANGES))
 export function computeProject(state: ComputeState, project: string): ComputeProject {
   let p = state.projects[project];
   if (p) return p;
-  p = state.projects[project] = { networks: {}, subnetworks: {}, operations: {} };
+  p = state.projects[project] = { networks: {}, subnetworks: {}, operations: {}, requestIds: {} };
   const now = Date.now();
   p.networks.default = {
     kind: 'compute#network',

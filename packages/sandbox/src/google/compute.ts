@@ -3,9 +3,9 @@
  * subnetworks (proxy-only ones above all) and region operations.
  *
  *   GET    /compute/v1/projects/P/global/networks[/N]
- *   POST   /compute/v1/projects/P/regions/R/subnetworks            → compute#operation (insert)
+ *   POST   /compute/v1/projects/P/regions/R/subnetworks[?requestId=UUID] → compute#operation (insert)
  *   GET    /compute/v1/projects/P/regions/R/subnetworks[/S]        (?filter=purpose = "GLOBAL_MANAGED_PROXY")
- *   DELETE /compute/v1/projects/P/regions/R/subnetworks/S          → compute#operation (delete)
+ *   DELETE /compute/v1/projects/P/regions/R/subnetworks/S[?requestId=UUID] → compute#operation (delete)
  *   GET    /compute/v1/projects/P/aggregated/subnetworks           (what `gcloud compute networks subnets list` calls)
  *   GET    /compute/v1/projects/P/regions/R/operations/OP
  *   POST   /compute/v1/projects/P/regions/R/operations/OP/wait     (returns when DONE or after 2 simulated minutes)
@@ -14,15 +14,20 @@
  * Links are written as the real API writes them (https://www.googleapis.com/compute/v1/…).
  * Operations settle lazily (see gkehub.ts). Fault-plan method names: networks.get|list,
  * subnetworks.insert|get|list|delete|aggregatedList, regionOperations.get|wait.
+ * A requestId (insert, delete) is remembered for an hour of simulated time: sent again within the
+ * hour it returns the first operation and does nothing (even if the subnet was deleted since).
  */
 import type { FaultDecision } from '../faults.js';
 import { ApiError, type RestRequest } from '../rest.js';
 import {
   copy,
   doneAt,
+  isUuid,
   iso,
   numericId,
   operationId,
+  recallRequest,
+  rememberRequest,
   tappedRoutes,
   type ApiDeps,
   type GoogleApi,
@@ -37,6 +42,7 @@ import {
   networkView,
   settleCompute,
   subnetResource,
+  type ComputeOperation,
   type ComputeProject,
   type ComputeState,
   type StoredSubnet,
@@ -113,6 +119,38 @@ export function computeApi(deps: ApiDeps, options: ComputeOptions = {}): GoogleA
     return copy(p.operations[`${region}/${opName}`]!.operation);
   }
 
+  /** The operation an earlier call with this requestId started, while Compute remembers it. */
+  function recalled(p: ComputeProject, region: string, requestId: string | null) {
+    if (requestId === null) return undefined;
+    if (!isUuid(requestId)) {
+      throw new ApiError(
+        400,
+        `Invalid value for field 'requestId': '${requestId}'. The request id must be a valid UUID with the exception that zero UUID is not supported (00000000-0000-0000-0000-000000000000).`,
+        'invalid',
+      );
+    }
+    const earlier = recallRequest((p.requestIds ??= {}), `${region}/${requestId}`, deps.clock);
+    return earlier ? p.operations[earlier] : undefined;
+  }
+
+  /** Starts the operation, remembering its requestId if the call gave one. */
+  function started(
+    p: ComputeProject,
+    requestId: string | null,
+    ...args: Parameters<typeof start>
+  ): ComputeOperation {
+    const operation = start(...args);
+    const region = args[1];
+    if (requestId !== null)
+      rememberRequest(
+        (p.requestIds ??= {}),
+        `${region}/${requestId}`,
+        `${region}/${operation.name}`,
+        deps.clock,
+      );
+    return operation;
+  }
+
   function findOperation(p: ComputeProject, params: Record<string, string>) {
     const pending = p.operations[`${params.region}/${params.operation}`];
     if (!pending)
@@ -153,6 +191,9 @@ export function computeApi(deps: ApiDeps, options: ComputeOptions = {}): GoogleA
       name: 'subnetworks.insert',
       handler: settled((req, decision, p) => {
         const { project, region } = req.params as { project: string; region: string };
+        const requestId = req.query.get('requestId');
+        const earlier = recalled(p, region, requestId);
+        if (earlier) return copy(earlier.operation);
         if (p.subnetworks[`${region}/${req.body?.name}`]) {
           throw new ApiError(
             409,
@@ -176,7 +217,7 @@ export function computeApi(deps: ApiDeps, options: ComputeOptions = {}): GoogleA
           now(),
         );
         p.subnetworks[`${region}/${input.name}`] = { resource, phase: 'creating' };
-        return start(project, region, input.name, 'insert', decision, resource.id);
+        return started(p, requestId, project, region, input.name, 'insert', decision, resource.id);
       }),
     },
     {
@@ -248,6 +289,9 @@ export function computeApi(deps: ApiDeps, options: ComputeOptions = {}): GoogleA
           region: string;
           subnetwork: string;
         };
+        const requestId = req.query.get('requestId');
+        const earlier = recalled(p, region, requestId);
+        if (earlier) return copy(earlier.operation);
         const stored = findSubnet(p, req.params, () => true);
         const link = stored.resource.selfLink;
         if (stored.phase !== 'ready')
@@ -261,7 +305,7 @@ export function computeApi(deps: ApiDeps, options: ComputeOptions = {}): GoogleA
           );
         }
         stored.phase = 'deleting';
-        return start(project, region, subnetwork, 'delete', decision, stored.resource.id);
+        return started(p, requestId, project, region, subnetwork, 'delete', decision, stored.resource.id);
       }),
     },
     {

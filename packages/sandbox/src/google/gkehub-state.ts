@@ -3,7 +3,7 @@
  * An operation records when it ends; settleGkeHub completes those whose time has come, applying
  * the change or, on an injected failure, undoing it.
  */
-import { copy, iso, rpcStatus, uuid, type RpcStatus } from './common.js';
+import { copy, iso, rpcStatus, uuid, type RememberedRequest, type RpcStatus } from './common.js';
 
 export type Version = 'v1' | 'v1beta';
 export const typeOf = (version: Version, message: string) =>
@@ -45,8 +45,11 @@ export interface GkeHubState {
   memberships: Record<string, Record<string, any>>;
   features: Record<string, Record<string, any>>;
   operations: Record<string, PendingOperation>;
-  /** `parent/requestId` → operation name, so a retried create returns the first operation. */
-  requestIds: Record<string, string>;
+  /**
+   * `parent/requestId` → the operation it started and when (simulated seconds), so a retried
+   * create returns the first operation; forgotten after an hour of simulated time.
+   */
+  requestIds: Record<string, RememberedRequest>;
 }
 
 export function createGkeHubState(): GkeHubState {

@@ -6,7 +6,7 @@
  *   GET    /v1/projects/P/locations/L/memberships[/ID]     (L may be `-` to list every location)
  *   PATCH  /v1/projects/P/locations/L/memberships/ID?updateMask=labels,description
  *   DELETE /v1/projects/P/locations/L/memberships/ID
- *   POST   /v1/projects/P/locations/L/features?featureId=multiclusteringress|multiclusterservicediscovery|…
+ *   POST   /v1/projects/P/locations/L/features?featureId=multiclusteringress|…[&requestId=UUID]
  *   GET    /v1/projects/P/locations/L/features[/F]
  *   PATCH  /v1/projects/P/locations/L/features/F?updateMask=spec,labels
  *   DELETE /v1/projects/P/locations/L/features/F
@@ -18,6 +18,9 @@
  * operations whose time has come (so persisted state resumes where it stopped). Fault-plan
  * method names: memberships.create|get|list|patch|delete, features.create|get|list|patch|delete,
  * operations.get. An operationError ends the operation with that error and undoes the change.
+ * A create's requestId is remembered for an hour of simulated time: sent again within the hour it
+ * returns the first operation and does nothing (even if the resource was deleted since); after
+ * that, the create is new.
  */
 import type { FaultDecision } from '../faults.js';
 import { ApiError, type RestRequest } from '../rest.js';
@@ -28,6 +31,8 @@ import {
   iso,
   isUuid,
   operationId,
+  recallRequest,
+  rememberRequest,
   setPath,
   tappedRoutes,
   type ApiDeps,
@@ -121,6 +126,15 @@ export function gkeHubApi(deps: ApiDeps, options: GkeHubOptions = {}): GoogleApi
       ...(decision.operationError ? { failure: decision.operationError } : {}),
     };
     return name;
+  }
+
+  /** The operation an earlier create with this requestId started, while the API remembers it. */
+  function recalled(parent: string, requestId: string | null): string | undefined {
+    if (!requestId) return undefined;
+    if (!isUuid(requestId))
+      throw new ApiError(400, `request_id "${requestId}" must be a valid UUID`, 'invalidArgument');
+    const earlier = recallRequest(state.requestIds, `${parent}/${requestId}`, deps.clock);
+    return earlier && state.operations[earlier] ? earlier : undefined;
   }
 
   function find(collection: Collection, name: string) {
@@ -253,12 +267,8 @@ export function gkeHubApi(deps: ApiDeps, options: GkeHubOptions = {}): GoogleApi
           const { project, location } = req.params as { project: string; location: string };
           const parent = `projects/${project}/locations/${location}`;
           const requestId = req.query.get('requestId');
-          if (requestId) {
-            if (!isUuid(requestId))
-              throw new ApiError(400, `request_id "${requestId}" must be a valid UUID`, 'invalidArgument');
-            const earlier = state.requestIds[`${parent}/${requestId}`];
-            if (earlier && state.operations[earlier]) return opView(state, earlier);
-          }
+          const earlier = recalled(parent, requestId);
+          if (earlier) return opView(state, earlier);
           const id = req.query.get('membershipId') ?? '';
           if (!RFC1123.test(id))
             throw new ApiError(
@@ -303,7 +313,7 @@ export function gkeHubApi(deps: ApiDeps, options: GkeHubOptions = {}): GoogleApi
             'create',
             failure ? { ...decision, operationError: failure } : decision,
           );
-          if (requestId) state.requestIds[`${parent}/${requestId}`] = opName;
+          if (requestId) rememberRequest(state.requestIds, `${parent}/${requestId}`, opName, deps.clock);
           return opView(state, opName);
         }),
       },
@@ -357,6 +367,10 @@ export function gkeHubApi(deps: ApiDeps, options: GkeHubOptions = {}): GoogleApi
         name: 'features.create',
         handler: settled((req, decision) => {
           const { project, location } = req.params as { project: string; location: string };
+          const parent = `projects/${project}/locations/${location}`;
+          const requestId = req.query.get('requestId');
+          const earlier = recalled(parent, requestId);
+          if (earlier) return opView(state, earlier);
           const id = req.query.get('featureId') ?? '';
           if (!FEATURES.has(id))
             throw new ApiError(400, `feature_id "${id}" is not a known fleet feature`, 'invalidArgument');
@@ -368,7 +382,9 @@ export function gkeHubApi(deps: ApiDeps, options: GkeHubOptions = {}): GoogleApi
           const feature = newFeature(name, req.body, now());
           if (id === 'multiclusteringress') checkConfigMembership(project, feature);
           state.features[name] = feature;
-          return opView(state, start(req, 'features', name, 'create', decision));
+          const opName = start(req, 'features', name, 'create', decision);
+          if (requestId) rememberRequest(state.requestIds, `${parent}/${requestId}`, opName, deps.clock);
+          return opView(state, opName);
         }),
       },
       {
