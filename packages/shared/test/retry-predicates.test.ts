@@ -35,6 +35,51 @@ describe('retry predicates', () => {
     ).toBe(true);
   });
 
+  it('retries per-minute and concurrent-operation quotas, which refill by themselves', () => {
+    const perMinute = p.toCallError(
+      http(429, {
+        status: 'RESOURCE_EXHAUSTED',
+        message:
+          "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute' of service 'gkehub.googleapis.com' for consumer 'project_number:123'.",
+        errors: [{ reason: 'rateLimitExceeded' }],
+      }),
+    );
+    expect([p.isRateLimited(perMinute), p.hardQuota(perMinute), p.isRetryable(perMinute)]).toEqual([
+      true,
+      undefined,
+      true,
+    ]);
+    const concurrent = p.toCallError(grpc(8, 'CONCURRENT_OPERATIONS quota exceeded for project'));
+    expect([p.isRetryable(concurrent), p.hardQuota(concurrent)]).toEqual([true, undefined]);
+  });
+
+  it('fails at once on a hard GPU quota, naming the quota, region, limit and usage', () => {
+    const gke = p.toCallError(
+      grpc(
+        8,
+        `Insufficient regional quota to satisfy request: resource "NVIDIA_H100_GPUS": request requires '16.0' and is short '8.0'. project has a quota of '8.0' with '0.0' available. View and manage quotas at https://console.cloud.google.com/iam-admin/quotas?usage=USED&project=my-project.`,
+      ),
+    );
+    expect(p.isRetryable(gke)).toBe(false);
+    expect(p.hardQuota(gke)).toEqual({ quota: 'NVIDIA_H100_GPUS', limit: 8, usage: 8, requested: 16 });
+    expect(p.describeQuota(p.hardQuota(gke)!, 'us-east4')).toMatch(
+      /^quota NVIDIA_H100_GPUS in us-east4 is exhausted \(limit 8, usage 8, this request needs 16\): waiting will not help/,
+    );
+    const compute = p.toCallError(
+      http(403, {
+        message: "Quota 'NVIDIA_H100_GPUS' exceeded.  Limit: 8.0 in region us-east4.",
+        errors: [{ reason: 'quotaExceeded' }],
+      }),
+    );
+    expect([p.isRetryable(compute), p.hardQuota(compute)]).toEqual([
+      false,
+      { quota: 'NVIDIA_H100_GPUS', limit: 8, region: 'us-east4' },
+    ]);
+    expect(p.describeCallError(compute)).toContain(
+      'quota NVIDIA_H100_GPUS in us-east4 is exhausted (limit 8)',
+    );
+  });
+
   it('retries 500/502/503/504 and network resets, and reads back after them', () => {
     for (const status of [500, 502, 503, 504]) {
       const e = p.toCallError(http(status, { message: 'backend' }));

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { v1 } from '@google-cloud/container';
 import * as grpc from '@grpc/grpc-js';
 import { kubeClient, type KubeClient } from './kube.js';
@@ -53,6 +54,27 @@ export interface Cloud {
 export const EMULATOR_KUBE_TOKEN = 'sandbox-token';
 const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
 
+/**
+ * google-gax retries UNAVAILABLE and DEADLINE_EXCEEDED for up to 600 s beneath the engine, unseen.
+ * The engine retries every call itself (counted and shown), so the library's own retries are off:
+ * every ClusterManager method gets an empty list of retry codes.
+ */
+function noLibraryRetries() {
+  const defaults = createRequire(import.meta.url)(
+    '@google-cloud/container/build/src/v1/cluster_manager_client_config.json',
+  ).interfaces['google.container.v1.ClusterManager'];
+  return {
+    interfaces: {
+      'google.container.v1.ClusterManager': {
+        retry_codes: { engine_retries: [] },
+        methods: Object.fromEntries(
+          Object.keys(defaults.methods).map((m) => [m, { retry_codes_name: 'engine_retries' }]),
+        ),
+      },
+    },
+  };
+}
+
 export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
   const emulator = (name: string) => env[`${name.toUpperCase()}_EMULATOR_HOST`];
   const emulated = !!emulator('container');
@@ -75,9 +97,10 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
           sslCreds: grpc.credentials.createInsecure(),
           // An inert auth client: no Application Default Credentials lookup (nor GCE metadata probe) for an emulator.
           auth: new GoogleAuth({ authClient: new OAuth2Client() }),
+          clientConfig: noLibraryRetries(),
         });
       } else {
-        container = new v1.ClusterManagerClient();
+        container = new v1.ClusterManagerClient({ clientConfig: noLibraryRetries() });
       }
       return container;
     },

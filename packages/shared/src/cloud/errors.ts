@@ -108,8 +108,13 @@ const httpCode = (v: unknown) =>
       ? Number(v)
       : undefined;
 
-/** 429 and quota: wait and retry (terraform-provider-google #15205). */
+/** A rate or concurrency quota, which refills by itself (per-minute quotas, CONCURRENT_OPERATIONS). */
+const RATE_WORDS =
+  /per (minute|100 seconds|second|day)|rate ?limit|too many operations|concurrent[_ ]operations/i;
+
+/** 429, per-minute quotas and concurrent operations: wait and retry (terraform-provider-google #15205). */
 export function isRateLimited(e: CallError): boolean {
+  if (hardQuota(e)) return false;
   return (
     e.status === 429 ||
     e.reasons.some((r) =>
@@ -117,11 +122,76 @@ export function isRateLimited(e: CallError): boolean {
         'RESOURCE_EXHAUSTED',
         'rateLimitExceeded',
         'userRateLimitExceeded',
+        'RATE_LIMIT_EXCEEDED',
         'CONCURRENT_OPERATIONS_QUOTA_EXCEEDED',
-        'quotaExceeded',
       ].includes(r),
     ) ||
-    /too many operations|rate limit|quota exceeded/i.test(e.message)
+    RATE_WORDS.test(e.message)
+  );
+}
+
+/** What a hard quota failure says: which quota, where, and how far short. */
+export interface QuotaShortfall {
+  quota: string;
+  region?: string;
+  limit?: number;
+  usage?: number;
+  requested?: number;
+}
+
+/**
+ * A hard quota (e.g. NVIDIA_H100_GPUS in a region): waiting does not refill it, so the engine
+ * fails at once. GKE: `Insufficient regional quota to satisfy request: resource "NVIDIA_H100_GPUS":
+ * request requires '16.0' and is short '8.0'. project has a quota of '8.0' with '0.0' available`;
+ * Compute: `Quota 'NVIDIA_H100_GPUS' exceeded.  Limit: 8.0 in region us-east4.`
+ */
+export function hardQuota(e: CallError): QuotaShortfall | undefined {
+  if (RATE_WORDS.test(e.message)) return undefined;
+  const gke =
+    /insufficient (?:regional |global )?quota[^"]*"([A-Z0-9_]+)"(?:: request requires '([\d.]+)' and is short '([\d.]+)'\. project has a quota of '([\d.]+)' with '([\d.]+)' available)?/i.exec(
+      e.message,
+    );
+  if (gke) {
+    const [, quota, requires, , limit, available] = gke;
+    return {
+      quota: quota!,
+      ...(limit !== undefined ? { limit: Number(limit) } : {}),
+      ...(limit !== undefined && available !== undefined ? { usage: Number(limit) - Number(available) } : {}),
+      ...(requires !== undefined ? { requested: Number(requires) } : {}),
+      ...regionIn(e.message),
+    };
+  }
+  const compute = /quota '([A-Za-z0-9_]+)' exceeded\.?\s*limit: ([\d.]+)(?: in region ([a-z0-9-]+))?/i.exec(
+    e.message,
+  );
+  if (compute) {
+    const [, quota, limit, region] = compute;
+    return { quota: quota!, limit: Number(limit), ...(region ? { region } : {}) };
+  }
+  if (e.reasons.some((r) => r === 'QUOTA_EXCEEDED' || r === 'quotaExceeded')) {
+    const named = /quota (?:metric )?'?"?([A-Za-z0-9_./]+)/i.exec(e.message);
+    return { quota: named?.[1] ?? 'a project quota', ...regionIn(e.message) };
+  }
+  return undefined;
+}
+
+const regionIn = (message: string) => {
+  const m = /\bregion[: ]+'?([a-z]+-[a-z]+\d+)/i.exec(message);
+  return m ? { region: m[1]! } : {};
+};
+
+/** One line a person acts on: the quota, where, how far short, and what to do. */
+export function describeQuota(q: QuotaShortfall, where?: string): string {
+  const region = q.region ?? where;
+  const figures = [
+    q.limit !== undefined ? `limit ${q.limit}` : '',
+    q.usage !== undefined ? `usage ${q.usage}` : '',
+    q.requested !== undefined ? `this request needs ${q.requested}` : '',
+  ].filter(Boolean);
+  return (
+    `quota ${q.quota}${region ? ` in ${region}` : ''} is exhausted${figures.length ? ` (${figures.join(', ')})` : ''}: ` +
+    'waiting will not help. Request more in the console (IAM & Admin → Quotas), lower the node count or ' +
+    'accelerators in the spec, or serve from a region with quota'
   );
 }
 
@@ -186,6 +256,8 @@ export function outcomeUnknown(e: CallError): boolean {
 }
 
 export function describeCallError(e: CallError): string {
+  const quota = hardQuota(e);
+  if (quota) return describeQuota(quota);
   const code = e.status
     ? `${e.status}${e.reasons[0] ? ` ${e.reasons[0]}` : ''}`
     : (e.networkCode ?? e.reasons[0] ?? 'error');

@@ -24,6 +24,8 @@ export interface KubeClient {
   read(ref: ObjectRef): Promise<any | undefined>;
   /** Server-side apply with a field manager (`force` takes fields from other managers). */
   apply(manifest: ObjectRef & Record<string, unknown>, fieldManager: string, force: boolean): Promise<any>;
+  /** Creates the object; fails with 409 AlreadyExists when it is there (how a claim is taken). */
+  create(manifest: ObjectRef & Record<string, unknown>): Promise<any>;
   delete(ref: ObjectRef): Promise<void>;
   list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<any[]>;
 }
@@ -111,6 +113,10 @@ export function kubeClient(endpoint: string, caCertBase64: string, token: string
           'application/apply-patch+yaml',
         )
       ).data;
+    },
+    async create(manifest) {
+      const list = { ...manifest, metadata: { ...manifest.metadata, name: '' } };
+      return (await send('POST', await pathOf(list, 'list'), JSON.stringify(manifest))).data;
     },
     async delete(ref) {
       try {

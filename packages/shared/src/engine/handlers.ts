@@ -8,7 +8,7 @@ import {
   membershipHandler,
   subnetworkHandler,
 } from './rest-handlers.js';
-import type { Handler } from './types.js';
+import type { EngineContext, Handler } from './types.js';
 
 const HANDLERS: Record<ResourceType, Handler<any, any>> = {
   'serviceusage.service': apiServiceHandler,
@@ -21,4 +21,6 @@ const HANDLERS: Record<ResourceType, Handler<any, any>> = {
   'kubernetes.object': kubeObjectHandler,
 };
 
-export const handlerFor = (r: Resource): Handler<Resource, unknown> => HANDLERS[r.type];
+/** The handler for a resource: the context's own (in-memory handlers in engine tests), else the real one. */
+export const handlerFor = (r: Resource, ctx?: Pick<EngineContext, 'handlers'>): Handler<Resource, unknown> =>
+  ctx?.handlers?.[r.type] ?? HANDLERS[r.type];

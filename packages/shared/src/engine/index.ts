@@ -1,13 +1,15 @@
 import type { Spec } from '../spec/model.js';
 import { renderDesiredState } from '../render/index.js';
-import type { DesiredState, KubeObjectResource } from '../render/graph.js';
+import type { ClusterResource, DesiredState, KubeObjectResource } from '../render/graph.js';
 import type { Cloud } from '../cloud/clients.js';
 import { clusterClient } from './kube-handler.js';
-import { findOrphans, orderOrphans } from './orphans.js';
+import { findOrphans } from './orphans.js';
 import type { ProgressListener } from './events.js';
 import { apply, destroy, plan, type ApplyResult, type PlanEntry } from './run.js';
 import { engineContext, type EngineContext, type Timing } from './types.js';
 import { withRetries } from './retry.js';
+import { acquireClaims, defaultHolder } from './lease.js';
+import { Reporter } from './reporter.js';
 
 /** What plan, apply and destroy need from their caller (a face). */
 export interface EngineOptions {
@@ -18,6 +20,16 @@ export interface EngineOptions {
   env?: NodeJS.ProcessEnv;
   /** required (apply): a missing token stops the run; ifAvailable (read-only uses): Secrets are compared without their value. */
   secrets?: 'required' | 'ifAvailable';
+  /** Who this run is, shown to a run that waits for it (default: user@host pid, or the GitHub run). */
+  holder?: string;
+}
+
+/** What a changing run (apply, destroy) may be allowed beyond the spec. */
+export interface ChangeOptions {
+  /** Go ahead with the deletes that cost GPUs and data: a resource replaced, a cluster or node pool dropped (--yes). */
+  allowReplace?: boolean;
+  /** Delete a platform's clusters although services outside this spec still run there (--allow-in-use). */
+  allowInUse?: boolean;
 }
 
 export class SecretUnavailableError extends Error {}
@@ -98,12 +110,7 @@ export function planJson(report: PlanReport): {
 export async function planSpec(spec: Spec, options: EngineOptions): Promise<PlanReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);
-  const orphans = orderOrphans(
-    await readAll(
-      () => findOrphans(spec, state, ctx, (read) => readAll(read, options.timing)),
-      options.timing,
-    ),
-  );
+  const orphans = await findOrphans(spec, state, ctx, (read) => readAll(read, options.timing));
   const resources = await plan(state, ctx, {
     timing: options.timing,
     orphans,
@@ -116,91 +123,116 @@ export interface ApplyReport extends ApplyResult {
   gateway: { addresses: Record<string, string> };
 }
 
-export async function applySpec(
-  spec: Spec,
-  options: EngineOptions & { allowReplace: boolean },
-): Promise<ApplyReport> {
+export async function applySpec(spec: Spec, options: EngineOptions & ChangeOptions): Promise<ApplyReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);
-  const orphans = orderOrphans(
-    await readAll(
-      () => findOrphans(spec, state, ctx, (read) => readAll(read, options.timing)),
-      options.timing,
-    ),
+  const claims = await acquireClaims(
+    spec,
+    ctx,
+    options.timing,
+    new Reporter(options.timing.clock, onEvent),
+    options.holder ?? `${defaultHolder()} run ${ctx.requestId('', 'run').slice(0, 8)}`,
   );
-  const result = await apply(state, ctx, {
-    timing: options.timing,
-    allowReplace: options.allowReplace,
-    orphans,
-    ...(onEvent ? { onEvent } : {}),
-  });
-  const addresses = result.converged ? await readAll(() => gatewayAddresses(state, ctx), options.timing) : {};
-  return {
-    ...result,
-    ...(result.refused ? { refused: redact(result.refused) } : {}),
-    resources: result.resources.map((r) => ({
-      ...r,
-      reason: redact(r.reason),
-      ...(r.error ? { error: redact(r.error) } : {}),
-    })),
-    gateway: { addresses },
-  };
+  try {
+    const orphans = await findOrphans(spec, state, ctx, (read) => readAll(read, options.timing));
+    const goneClusters = orphans.filter((o): o is ClusterResource => o.type === 'container.cluster');
+    if (goneClusters.length && !options.allowInUse) {
+      const users = await readAll(() => servicesStillUsing(spec, ctx, goneClusters), options.timing);
+      if (users.length)
+        throw new PlatformInUseError(
+          `the spec drops cluster(s) ${goneClusters.map((c) => c.name).join(', ')}, where service(s) ${users.join(', ')} outside this spec still run: move or destroy them first, or pass --allow-in-use to delete the clusters anyway. Nothing was changed`,
+        );
+    }
+    const result = await apply(state, ctx, {
+      timing: options.timing,
+      allowReplace: !!options.allowReplace,
+      orphans,
+      ...(onEvent ? { onEvent } : {}),
+    });
+    const addresses = result.converged
+      ? await readAll(() => gatewayAddresses(state, ctx), options.timing)
+      : {};
+    return {
+      ...result,
+      ...(result.refused ? { refused: redact(result.refused) } : {}),
+      resources: result.resources.map((r) => ({
+        ...r,
+        reason: redact(r.reason),
+        ...(r.error ? { error: redact(r.error) } : {}),
+      })),
+      gateway: { addresses },
+    };
+  } finally {
+    await claims.release();
+  }
 }
 
 /** Destroy refuses a platform that services outside the spec still use. */
 export class PlatformInUseError extends Error {}
 
-/** Services (by the `spillway.dev/service` label of their pools) in the platform's clusters that the spec does not destroy. */
-async function servicesStillUsing(spec: Spec, ctx: EngineContext): Promise<string[]> {
+/** Services (by the `spillway.dev/service` label of their pools) in these clusters that the spec does not have. */
+async function servicesStillUsing(
+  spec: Spec,
+  ctx: EngineContext,
+  clusters: { name: string; project: string; location: string }[],
+): Promise<string[]> {
   const leaving = new Set(spec.services.map((s) => s.name));
   const found = new Set<string>();
-  for (const platform of spec.platforms) {
-    for (const cluster of platform.clusters) {
-      const client = await clusterClient(ctx, cluster.name);
-      const pools =
-        (await client?.list(
-          'inference.networking.k8s.io/v1',
-          'InferencePool',
-          undefined,
-          'app.kubernetes.io/managed-by=spillway',
-        )) ?? [];
-      for (const pool of pools) {
-        const service = pool.metadata?.labels?.['spillway.dev/service'];
-        if (service && !leaving.has(service)) found.add(`${service} (in ${cluster.name})`);
-      }
+  for (const cluster of clusters) {
+    if (!ctx.clusters.has(cluster.name)) ctx.clusters.set(cluster.name, cluster);
+    const client = await clusterClient(ctx, cluster.name);
+    const pools =
+      (await client?.list(
+        'inference.networking.k8s.io/v1',
+        'InferencePool',
+        undefined,
+        'app.kubernetes.io/managed-by=spillway',
+      )) ?? [];
+    for (const pool of pools) {
+      const service = pool.metadata?.labels?.['spillway.dev/service'];
+      if (service && !leaving.has(service)) found.add(`${service} (in ${cluster.name})`);
     }
   }
   return [...found].sort();
 }
 
-export async function destroySpec(
-  spec: Spec,
-  options: EngineOptions & { allowInUse?: boolean },
-): Promise<ApplyResult> {
+export async function destroySpec(spec: Spec, options: EngineOptions & ChangeOptions): Promise<ApplyResult> {
   const state = renderDesiredState(spec);
   // Destroy needs no secret values: it deletes, it does not write.
   const ctx = engineContext(spec, options.cloud);
-  const owned = spec.platforms.filter((p) => !p.reference);
-  if (owned.length && !options.allowInUse) {
-    const users = await servicesStillUsing(spec, ctx);
-    if (users.length) {
-      throw new PlatformInUseError(
-        `platform ${owned.map((p) => p.name).join(', ')} is still used by service(s) ${users.join(', ')}: destroy them first, or pass --yes to destroy the platform anyway`,
-      );
+  const claims = await acquireClaims(
+    spec,
+    ctx,
+    options.timing,
+    new Reporter(options.timing.clock, options.onEvent),
+    options.holder ?? `${defaultHolder()} run ${ctx.requestId('', 'run').slice(0, 8)}`,
+  );
+  try {
+    const owned = spec.platforms.filter((p) => !p.reference);
+    if (owned.length && !options.allowInUse) {
+      const clusters = owned.flatMap((p) => p.clusters.map((c) => ({ ...c, project: p.projectId })));
+      const users = await readAll(() => servicesStillUsing(spec, ctx, clusters), options.timing);
+      if (users.length) {
+        throw new PlatformInUseError(
+          `platform ${owned.map((p) => p.name).join(', ')} is still used by service(s) ${users.join(', ')}: destroy them first, or pass --allow-in-use to destroy the platform anyway. Nothing was changed`,
+        );
+      }
     }
+    return await destroy(state, ctx, {
+      timing: options.timing,
+      ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    });
+  } finally {
+    await claims.release();
   }
-  return destroy(state, ctx, {
-    timing: options.timing,
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
-  });
+}
+
+/** Whole-run reads (orphans, addresses) retried like any resource's read: they are idempotent. */
+function readAll<T>(read: () => Promise<T>, timing: Timing): Promise<T> {
+  return withRetries(read, timing, timing.clock.now() + 10 * 60_000);
 }
 
 /** Region → address of each Gateway, from its status in the config cluster. */
-/** Whole-run reads (orphans, addresses) retried like any resource's read: they are idempotent. */
-function readAll<T>(read: () => Promise<T>, timing: Timing): Promise<T> {
-  return withRetries(read, timing, Date.now() + 10 * 60_000);
-}
-
 async function gatewayAddresses(state: DesiredState, ctx: EngineContext): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   const gateways = state.resources.filter(
@@ -230,3 +262,6 @@ export type { ProgressEvent, ProgressListener, ResourceState } from './events.js
 export { contains } from './kube-handler.js';
 export type { PlanEntry, ResourceResult, ApplyResult } from './run.js';
 export { REAL_TIMING, EMULATOR_TIMING, type Timing, type Action } from './types.js';
+export { systemClock, VirtualClock, type Clock } from './clock.js';
+export { LockTimeoutError } from './lease.js';
+export { NotConverged } from './run.js';

@@ -8,7 +8,7 @@ import type {
 } from '../render/graph.js';
 import { ids } from '../render/ids.js';
 import type { Spec } from '../spec/model.js';
-import { clusterClient } from './kube-handler.js';
+import { hubList, markedObjects, projectClusters } from './read-many.js';
 import type { EngineContext } from './types.js';
 
 /** The ConfigMap `verify` keeps its last result in (health/verify.ts). */
@@ -17,7 +17,8 @@ export const VERIFY_RECORD_PREFIX = 'spillway-verify-';
 /**
  * What Spillway made that the spec no longer has (CONTRACT.md §4 marks): clusters and memberships
  * of the platform, node pools of its clusters, and Kubernetes objects of its services and platform.
- * They are returned as resources, so the handlers delete them as they delete anything else.
+ * They are returned as resources with real edges (a pool, a membership and an object depend on
+ * their cluster), so the engine deletes them as it deletes anything else: dependents first.
  */
 export type Retry = <T>(read: () => Promise<T>) => Promise<T>;
 
@@ -44,10 +45,7 @@ export async function findOrphans(
   for (const platform of spec.platforms.filter((p) => !p.reference)) {
     const owner = { platform: platform.name };
     const project = platform.projectId;
-    const [list] = await retry(() =>
-      ctx.cloud.container().listClusters({ parent: `projects/${project}/locations/-` }),
-    );
-    const ours = (list.clusters ?? []).filter(
+    const ours = (await projectClusters(ctx, project, retry)).filter(
       (c) =>
         c.resourceLabels?.['managed-by'] === 'spillway' &&
         c.resourceLabels?.['spillway-platform'] === platform.name,
@@ -79,7 +77,7 @@ export async function findOrphans(
         const orphan: NodePoolResource = {
           type: 'container.nodePool',
           id: poolId,
-          dependsOn: [],
+          dependsOn: [ids.cluster(project, c.location!, c.name!)],
           owner,
           title: `node pool ${pool.name} in ${c.name}, no longer in the spec`,
           project,
@@ -91,10 +89,7 @@ export async function findOrphans(
         orphans.push(orphan);
       }
     }
-    const memberships = await retry(() =>
-      ctx.cloud.rest('gkehub').request('GET', `/v1/projects/${project}/locations/global/memberships`),
-    );
-    for (const m of memberships.resources ?? []) {
+    for (const m of await hubList(ctx, project, 'memberships', retry)) {
       if (m.labels?.['managed-by'] !== 'spillway' || m.labels?.['spillway-platform'] !== platform.name)
         continue;
       const membershipId = String(m.name).split('/').pop()!;
@@ -103,7 +98,7 @@ export async function findOrphans(
       const orphan: MembershipResource = {
         type: 'gkehub.membership',
         id,
-        dependsOn: [],
+        dependsOn: clusterOfMembership(project, m),
         owner,
         title: `fleet membership ${membershipId}, no longer in the spec`,
         project,
@@ -133,50 +128,52 @@ async function kubeOrphans(
         kind: r.manifest.kind,
       });
   }
-  const selectors = [
+  const owners = [
     ...spec.services.map((s) => ({
       owner: { platform: s.platform.name, service: s.name },
-      selector: `app.kubernetes.io/managed-by=spillway,spillway.dev/service=${s.name}`,
+      matches: (labels: Record<string, string>) => labels['spillway.dev/service'] === s.name,
     })),
     ...spec.platforms
       .filter((p) => !p.reference)
       .map((p) => ({
         owner: { platform: p.name },
-        selector: `app.kubernetes.io/managed-by=spillway,spillway.dev/platform=${p.name}`,
+        matches: (labels: Record<string, string>) => labels['spillway.dev/platform'] === p.name,
       })),
   ];
   const orphans: KubeObjectResource[] = [];
   for (const platform of spec.platforms) {
     for (const cluster of platform.clusters) {
-      const client = await retry(() => clusterClient(ctx, cluster.name));
-      if (!client) continue;
+      const clusterId = ids.cluster(platform.projectId, cluster.location, cluster.name);
       for (const { apiVersion, kind } of kinds.values()) {
-        for (const { owner, selector } of selectors) {
-          for (const item of await retry(() => client.list(apiVersion, kind, undefined, selector))) {
-            const manifest = {
-              apiVersion,
-              kind,
-              metadata: {
-                name: item.metadata.name,
-                ...(item.metadata.namespace ? { namespace: item.metadata.namespace } : {}),
-              },
-            };
-            const id = ids.kube(cluster.name, manifest);
-            if (desired.has(id) || orphans.some((o) => o.id === id)) continue;
-            // verify's record of its last result is Spillway's, but not the spec's to render.
-            if (kind === 'ConfigMap' && String(item.metadata.name).startsWith(VERIFY_RECORD_PREFIX)) continue;
-            const where = manifest.metadata.namespace ? `${manifest.metadata.namespace}/` : '';
-            orphans.push({
-              type: 'kubernetes.object',
-              id,
-              dependsOn: [],
-              owner,
-              title: `${kind} ${where}${manifest.metadata.name} in ${cluster.name}, no longer in the spec`,
-              cluster: cluster.name,
-              bundle: 'orphans',
-              manifest,
-            });
-          }
+        // One list per kind and cluster (shared with the plan's reads); owners are told apart here.
+        const marked = await markedObjects(ctx, cluster.name, apiVersion, kind, retry);
+        for (const item of marked ?? []) {
+          const labels = item.metadata?.labels ?? {};
+          const owner = owners.find((o) => o.matches(labels))?.owner;
+          if (!owner) continue;
+          const manifest = {
+            apiVersion,
+            kind,
+            metadata: {
+              name: item.metadata.name,
+              ...(item.metadata.namespace ? { namespace: item.metadata.namespace } : {}),
+            },
+          };
+          const id = ids.kube(cluster.name, manifest);
+          if (desired.has(id) || orphans.some((o) => o.id === id)) continue;
+          // verify's record of its last result is Spillway's, but not the spec's to render.
+          if (kind === 'ConfigMap' && String(item.metadata.name).startsWith(VERIFY_RECORD_PREFIX)) continue;
+          const where = manifest.metadata.namespace ? `${manifest.metadata.namespace}/` : '';
+          orphans.push({
+            type: 'kubernetes.object',
+            id,
+            dependsOn: [clusterId],
+            owner,
+            title: `${kind} ${where}${manifest.metadata.name} in ${cluster.name}, no longer in the spec`,
+            cluster: cluster.name,
+            bundle: 'orphans',
+            manifest,
+          });
         }
       }
     }
@@ -184,14 +181,9 @@ async function kubeOrphans(
   return orphans;
 }
 
-/** Deletion order: objects before node pools, node pools and memberships before clusters. */
-export function orderOrphans(orphans: Resource[]): Resource[] {
-  const rank: Record<string, number> = {
-    'kubernetes.object': 0,
-    'container.nodePool': 1,
-    'gkehub.membership': 1,
-    'container.cluster': 2,
-  };
-  const byRank = (n: number) => orphans.filter((o) => rank[o.type] === n).map((o) => o.id);
-  return orphans.map((o) => ({ ...o, dependsOn: rank[o.type]! > 0 ? byRank(rank[o.type]! - 1) : [] }));
+/** The cluster a membership registers, as a resource id, so the membership goes before it. */
+function clusterOfMembership(project: string, m: any): string[] {
+  const link = String(m.endpoint?.gkeCluster?.resourceLink ?? '');
+  const match = /\/projects\/[^/]+\/locations\/([^/]+)\/clusters\/([^/]+)$/.exec(link);
+  return match ? [ids.cluster(project, match[1]!, match[2]!)] : [];
 }

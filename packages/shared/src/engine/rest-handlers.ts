@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   ApiServiceResource,
   FeatureResource,
@@ -22,12 +21,6 @@ function longRunning(ctx: EngineContext, api: 'gkehub' | 'serviceusage', op: any
         : { done: true };
     },
   };
-}
-
-/** A requestId stable for one resource and one intent, so a retried create is the same request. */
-export function requestIdFor(id: string, intent: string): string {
-  const h = createHash('sha256').update(`${id}|${intent}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 export const apiServiceHandler: Handler<ApiServiceResource, { state: string }> = {
@@ -70,7 +63,7 @@ export const membershipHandler: Handler<MembershipResource, any> = {
     return { action: 'noop', reason: 'registered' };
   },
   async create(r, ctx) {
-    const query = `membershipId=${r.membershipId}&requestId=${requestIdFor(r.id, 'create')}`;
+    const query = `membershipId=${r.membershipId}&requestId=${ctx.requestId(r.id, 'create')}`;
     const op = await ctx.cloud
       .rest('gkehub')
       .request('POST', `${hubPath(r.project)}/memberships?${query}`, r.body);
@@ -110,7 +103,7 @@ export const featureHandler: Handler<FeatureResource, any> = {
       .rest('gkehub')
       .request(
         'POST',
-        `${hubPath(r.project)}/features?featureId=${r.featureId}&requestId=${requestIdFor(r.id, 'create')}`,
+        `${hubPath(r.project)}/features?featureId=${r.featureId}&requestId=${ctx.requestId(r.id, 'create')}`,
         r.body,
       );
     return longRunning(ctx, 'gkehub', op, '/v1');
@@ -192,7 +185,7 @@ export const subnetworkHandler: Handler<SubnetworkResource, SubnetView> = {
       .rest('compute')
       .request(
         'POST',
-        `/compute/v1/projects/${r.project}/regions/${r.region}/subnetworks?requestId=${requestIdFor(r.id, 'create')}`,
+        `/compute/v1/projects/${r.project}/regions/${r.region}/subnetworks?requestId=${ctx.requestId(r.id, 'create')}`,
         r.body,
       );
     return computeOperation(ctx, r.project, r.region, op);
@@ -228,16 +221,22 @@ export function projectNumber(ctx: EngineContext, project: string): Promise<stri
   return ctx.memo.get(key) as Promise<string>;
 }
 
-async function memberOf(r: IamBindingResource, ctx: EngineContext) {
+export async function memberOf(r: IamBindingResource, ctx: EngineContext) {
   return r.member.includes('{projectNumber}')
     ? r.member.replace('{projectNumber}', await projectNumber(ctx, r.project))
     : r.member;
 }
 
-const getPolicy = (ctx: EngineContext, project: string) =>
+export const getPolicy = (ctx: EngineContext, project: string) =>
   ctx.cloud
     .rest('cloudresourcemanager')
     .request('POST', `/v3/projects/${project}:getIamPolicy`, { options: { requestedPolicyVersion: 3 } });
+
+/** The member holds the role without a condition. */
+export const bindingPresent = (policy: any, role: string, member: string): boolean =>
+  (policy.bindings ?? []).some(
+    (b: any) => b.role === role && !b.condition && (b.members ?? []).includes(member),
+  );
 
 /**
  * One member in one role: read-modify-write on the etag, never dropping a binding Spillway did not
@@ -247,10 +246,7 @@ export const iamBindingHandler: Handler<IamBindingResource, { present: boolean }
   async read(r, ctx) {
     const member = await memberOf(r, ctx);
     const policy = await getPolicy(ctx, r.project);
-    const present = (policy.bindings ?? []).some(
-      (b: any) => b.role === r.role && !b.condition && (b.members ?? []).includes(member),
-    );
-    return { present };
+    return { present: bindingPresent(policy, r.role, member) };
   },
   diff: (_r, live): Change =>
     live?.present ? { action: 'noop', reason: 'granted' } : { action: 'create', reason: 'not granted' },

@@ -1,12 +1,13 @@
 import { isRetryable, toCallError, type CallError } from '../cloud/errors.js';
 import type { Timing } from './types.js';
 
-/** Pauses for the engine (the only place that sleeps), injectable so tests can count. */
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class DeadlineError extends Error {}
 
-/** Retries `call` while its error is retryable, with exponential backoff and jitter, until the deadline. */
+/**
+ * Retries `call` while its error is retryable, with exponential backoff and jitter, until the
+ * deadline. The only retry loop there is: the client libraries' own retries are off, so every
+ * retry is one the engine decides, counts (`onRetry`) and shows.
+ */
 export async function withRetries<T>(
   call: () => Promise<T>,
   timing: Timing,
@@ -20,9 +21,9 @@ export async function withRetries<T>(
       return await call();
     } catch (error) {
       const e = toCallError(error);
-      if (!retryable(e) || Date.now() + backoff > deadline) throw error;
+      if (!retryable(e) || timing.clock.now() + backoff > deadline) throw error;
       onRetry?.(e, attempt);
-      await sleep(backoff * (0.5 + Math.random() / 2));
+      await timing.clock.sleep(backoff * (0.5 + timing.random() / 2));
       backoff = Math.min(timing.maxBackoffMs, backoff * 2);
     }
   }

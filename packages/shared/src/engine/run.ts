@@ -1,5 +1,7 @@
 import {
   describeCallError,
+  describeQuota,
+  hardQuota,
   isAlreadyExists,
   isRetryable,
   outcomeUnknown,
@@ -7,14 +9,18 @@ import {
 } from '../cloud/errors.js';
 import type { DesiredState, Resource } from '../render/graph.js';
 import { handlerFor } from './handlers.js';
-import type { ProgressEvent, ProgressListener, ResourceState } from './events.js';
-import { Locks, sleep, withRetries } from './retry.js';
+import type { ProgressListener, ResourceState } from './events.js';
+import { readMany } from './read-many.js';
+import { Locks, withRetries } from './retry.js';
+import { dependentsOf, runGraph, type Blocked, type GraphNode, type Settled } from './schedule.js';
 import type { Action, Change, EngineContext, Pending, Timing } from './types.js';
+import { Reporter } from './reporter.js';
 
 /**
- * The engine: reads every resource, decides, and converges live state to the desired state in
- * dependency order, in parallel where it may. It alone orders, limits concurrency, retries and
- * waits; handlers only call the APIs.
+ * The engine: one graph per run. What the spec wants (converge), what it dropped (orphans) and,
+ * for destroy, what goes, are nodes of the same dependency graph; the scheduler runs them in
+ * parallel where the edges allow. It alone orders, limits concurrency, retries and waits;
+ * handlers only call the APIs.
  */
 export interface PlanEntry {
   id: string;
@@ -43,110 +49,78 @@ export const ORPHAN_REASON = "Spillway's, no longer in the spec";
 /** Deleting these costs GPUs and data: like a replace, it needs --yes. */
 const DESTRUCTIVE: ReadonlySet<string> = new Set(['container.cluster', 'container.nodePool']);
 
-class Reporter {
-  private readonly started = new Map<string, number>();
-  constructor(private readonly onEvent?: ProgressListener) {}
-  emit(r: Resource, state: ResourceState, extra: { action?: Action; detail?: string } = {}) {
-    if (!this.started.has(r.id) && state !== 'pending') this.started.set(r.id, Date.now());
-    const start = this.started.get(r.id);
-    const event: ProgressEvent = {
-      id: r.id,
-      type: r.type,
-      title: r.title,
-      state,
-      ...extra,
-      elapsedMs: start ? Date.now() - start : 0,
-      at: new Date().toISOString(),
-    };
-    this.onEvent?.(event);
-    return event;
-  }
-  elapsed(r: Resource) {
-    const start = this.started.get(r.id);
-    return start ? Date.now() - start : 0;
-  }
+export class OperationFailed extends Error {}
+
+/** A resource still differs from the spec after Spillway changed it: it would never converge. */
+export class NotConverged extends OperationFailed {}
+
+/** A plan cannot be made: some resource could not be read (permissions, an API down). */
+export class PlanError extends Error {}
+
+const deadlineFor = (r: Resource, timing: Timing) =>
+  timing.clock.now() + (timing.timeoutMs[r.type] ?? 20 * 60_000);
+
+const poolOf = (r: Resource): GraphNode['pool'] => (r.type === 'kubernetes.object' ? 'kube' : 'cloud');
+
+/** The region a resource is in, for messages (a hard quota names it). */
+function regionOf(r: Resource): string | undefined {
+  const location = 'location' in r ? r.location : 'region' in r ? r.region : undefined;
+  return location?.replace(/-[a-z]$/, '');
 }
 
-/**
- * Runs `work` for every resource once its dependencies are done. Google Cloud changes and
- * Kubernetes objects have separate limits, so a burst of cheap object applies never holds back
- * a cluster or a fleet membership on the critical path.
- */
-async function schedule(
+/** What a failed resource reports: an operation's own cause, a quota named, or the API's error in one line. */
+function failureMessage(error: unknown, r: Resource): string {
+  if (error instanceof OperationFailed) return error.message;
+  const e = toCallError(error);
+  const quota = hardQuota(e);
+  return quota ? describeQuota(quota, regionOf(r)) : describeCallError(e);
+}
+
+interface Observed {
+  live: unknown;
+  change: Change;
+}
+
+/** Reads every resource once (a kind at a time where the API lists), and says what apply would do. */
+async function observe(
   resources: Resource[],
-  dependencies: (r: Resource) => string[],
-  timing: Timing,
-  work: (r: Resource) => Promise<'done' | 'failed' | 'skipped'>,
-  onBlocked: (r: Resource, failedDependency: string) => void,
-): Promise<Map<string, 'done' | 'failed' | 'skipped' | 'blocked'>> {
-  const outcome = new Map<string, 'done' | 'failed' | 'skipped' | 'blocked'>();
-  const ids = new Set(resources.map((r) => r.id));
-  const started = new Set<string>();
-  const pool = (r: Resource) => (r.type === 'kubernetes.object' ? 'kube' : 'cloud');
-  const limit = { cloud: timing.concurrency, kube: timing.kubeConcurrency };
-  const running = { cloud: 0, kube: 0 };
-  return new Promise((resolve) => {
-    const pump = () => {
-      for (const r of resources) {
-        if (started.has(r.id)) continue;
-        const deps = dependencies(r).filter((d) => ids.has(d));
-        const bad = deps.find((d) => outcome.get(d) === 'failed' || outcome.get(d) === 'blocked');
-        if (bad) {
-          started.add(r.id);
-          outcome.set(r.id, 'blocked');
-          onBlocked(r, bad);
-          continue;
-        }
-        if (running[pool(r)] >= limit[pool(r)]) continue;
-        if (!deps.every((d) => outcome.get(d) === 'done' || outcome.get(d) === 'skipped')) continue;
-        started.add(r.id);
-        running[pool(r)]++;
-        work(r)
-          .catch(() => 'failed' as const)
-          .then((result) => {
-            running[pool(r)]--;
-            outcome.set(r.id, result);
-            pump();
-          });
-      }
-      if (outcome.size === resources.length) resolve(outcome);
-    };
-    pump();
-  });
-}
-
-const deadlineFor = (r: Resource, timing: Timing) => Date.now() + (timing.timeoutMs[r.type] ?? 20 * 60_000);
-
-/** Reads every resource and says what apply would do, without changing anything. */
-export async function plan(
-  state: DesiredState,
   ctx: EngineContext,
-  options: RunOptions,
-): Promise<PlanEntry[]> {
-  const reporter = new Reporter(options.onEvent);
-  const entries = new Map<string, PlanEntry>();
+  timing: Timing,
+  reporter: Reporter | undefined,
+  /** Retries are shown even when the reads are not (the plan inside apply). */
+  retries: Reporter,
+): Promise<Map<string, Observed>> {
+  const observed = new Map<string, Observed>();
   const unreadable: string[] = [];
-  await schedule(
-    state.resources,
-    () => [],
-    options.timing,
-    async (r) => {
-      reporter.emit(r, 'reading');
-      const handler = handlerFor(r);
+  const deadline = timing.clock.now() + 10 * 60_000;
+  const batches = await readMany(
+    resources.filter((r) => !ctx.handlers?.[r.type]),
+    ctx,
+    (read) => withRetries(read, timing, deadline),
+  );
+  const nodes = resources.map((r) => ({ id: r.id, after: [], pool: poolOf(r), r }));
+  await runGraph(
+    nodes,
+    { cloud: timing.concurrency, kube: timing.kubeConcurrency },
+    async ({ r }) => {
+      const handler = handlerFor(r, ctx);
       try {
-        const live = await withRetries(
-          () => handler.read(r, ctx),
-          options.timing,
-          deadlineFor(r, options.timing),
-        );
+        const live = batches.has(r.id)
+          ? batches.get(r.id)
+          : (reporter?.emit(r, 'reading'),
+            await withRetries(
+              () => handler.read(r, ctx),
+              timing,
+              deadlineFor(r, timing),
+              (e) => retries.emit(r, 'retrying', { detail: describeCallError(e) }),
+            ));
         const change = handler.diff(r, live, ctx);
-        entries.set(r.id, entry(r, change));
-        reporter.emit(r, 'done', { action: change.action, detail: change.reason });
+        observed.set(r.id, { live, change });
         return 'done';
       } catch (error) {
-        const message = describeCallError(toCallError(error));
+        const message = failureMessage(error, r);
         unreadable.push(`${r.title}: ${message}`);
-        reporter.emit(r, 'failed', { detail: message });
+        reporter?.emit(r, 'failed', { detail: message });
         return 'failed';
       }
     },
@@ -155,14 +129,7 @@ export async function plan(
   if (unreadable.length) {
     throw new PlanError(`cannot read ${unreadable.length} resource(s): ${unreadable.slice(0, 3).join('; ')}`);
   }
-  const deletes = (options.orphans ?? []).map((r) => ({
-    id: r.id,
-    kind: r.type,
-    title: r.title,
-    action: 'delete' as Action,
-    reason: ORPHAN_REASON,
-  }));
-  return [...state.resources.map((r) => entries.get(r.id)!), ...deletes];
+  return observed;
 }
 
 const entry = (r: Resource, change: Change): PlanEntry => ({
@@ -174,26 +141,47 @@ const entry = (r: Resource, change: Change): PlanEntry => ({
   ...(change.repair ? { repair: true } : {}),
 });
 
-export class OperationFailed extends Error {}
+const orphanEntry = (r: Resource): PlanEntry => ({
+  id: r.id,
+  kind: r.type,
+  title: r.title,
+  action: 'delete',
+  reason: ORPHAN_REASON,
+});
 
-/** What a failed resource reports: an operation's own cause, or the API's error in one line. */
-const failureMessage = (error: unknown) =>
-  error instanceof OperationFailed ? error.message : describeCallError(toCallError(error));
+/** Reads every resource and says what apply would do, without changing anything. */
+export async function plan(
+  state: DesiredState,
+  ctx: EngineContext,
+  options: RunOptions,
+): Promise<PlanEntry[]> {
+  const reporter = new Reporter(options.timing.clock, options.onEvent);
+  const observed = await observe(state.resources, ctx, options.timing, reporter, reporter);
+  for (const r of state.resources) {
+    const { change } = observed.get(r.id)!;
+    reporter.emit(r, 'done', { action: change.action, detail: change.reason });
+  }
+  return [
+    ...state.resources.map((r) => entry(r, observed.get(r.id)!.change)),
+    ...(options.orphans ?? []).map(orphanEntry),
+  ];
+}
 
-/** A plan cannot be made: some resource could not be read (permissions, an API down). */
-export class PlanError extends Error {}
-
-/** Polls an operation until done; its error (e.g. GCE_STOCKOUT) fails the resource with that cause. */
+/** Polls an operation until done; its error (e.g. GCE_STOCKOUT, a quota) fails the resource with that cause. */
 async function waitFor(pending: Pending | void, r: Resource, timing: Timing, deadline: number) {
   if (!pending) return;
   for (;;) {
     const state = await withRetries(() => pending.poll(), timing, deadline);
     if (state.done) {
-      if (state.error) throw new OperationFailed(`${pending.describe} failed: ${state.error}`);
-      return;
+      if (!state.error) return;
+      const quota = hardQuota({ reasons: [], message: state.error });
+      throw new OperationFailed(
+        `${pending.describe} failed: ${quota ? describeQuota(quota, regionOf(r)) : state.error}`,
+      );
     }
-    if (Date.now() > deadline) throw new OperationFailed(`${pending.describe} did not finish in time`);
-    await sleep(timing.pollIntervalMs);
+    if (timing.clock.now() > deadline)
+      throw new OperationFailed(`${pending.describe} did not finish in time`);
+    await timing.clock.sleep(timing.pollIntervalMs);
   }
 }
 
@@ -206,12 +194,13 @@ async function readUntil(
   until: (live: unknown) => boolean,
   what: string,
 ) {
-  const handler = handlerFor(r);
+  const handler = handlerFor(r, ctx);
   for (;;) {
     const live = await withRetries(() => handler.read(r, ctx), timing, deadline);
     if (until(live)) return live;
-    if (Date.now() > deadline) throw new OperationFailed(`timed out waiting for ${r.title} to be ${what}`);
-    await sleep(timing.pollIntervalMs);
+    if (timing.clock.now() > deadline)
+      throw new OperationFailed(`timed out waiting for ${r.title} to be ${what}`);
+    await timing.clock.sleep(timing.pollIntervalMs);
   }
 }
 
@@ -227,16 +216,32 @@ export interface ApplyResult {
   resources: ResourceResult[];
 }
 
-/** Converges live state to `state`: idempotent, and safe to re-run after any failure. */
+/** Why a node did not start, in words. */
+function blockedDetail(blocked: Blocked, titleOf: (id: string) => string): string {
+  const what = titleOf(blocked.by);
+  if (blocked.why === 'cycle')
+    return `not started: waits for ${what}, which can never finish (a dependency cycle)`;
+  return `not started: ${what} ${blocked.why === 'failed' ? 'failed' : 'did not start'}`;
+}
+
+/**
+ * Converges live state to `state`: idempotent, and safe to re-run after any failure. Orphans are
+ * deleted after every desired resource converged (what replaces them runs first), dependents first.
+ */
 export async function apply(
   state: DesiredState,
   ctx: EngineContext,
   options: ApplyOptions,
 ): Promise<ApplyResult> {
-  const planned = await plan(state, ctx, {
-    timing: options.timing,
-    ...(options.orphans ? { orphans: options.orphans } : {}),
-  });
+  const { timing } = options;
+  const orphans = options.orphans ?? [];
+  const reporter = new Reporter(timing.clock, options.onEvent);
+  // The plan inside apply is silent: the faces show apply's own progress.
+  const observed = await observe(state.resources, ctx, timing, undefined, reporter);
+  const planned = [
+    ...state.resources.map((r) => entry(r, observed.get(r.id)!.change)),
+    ...orphans.map(orphanEntry),
+  ];
   const replaces = planned.filter(
     (p) => (p.action === 'replace' && !p.repair) || (p.action === 'delete' && DESTRUCTIVE.has(p.kind)),
   );
@@ -247,101 +252,125 @@ export async function apply(
       resources: planned.map((p) => ({ ...p, state: 'skipped', elapsedMs: 0 })),
     };
   }
-  const reporter = new Reporter(options.onEvent);
+  const plannedById = new Map(planned.map((p) => [p.id, p]));
   const locks = new Locks();
   const results = new Map<string, ResourceResult>();
-  const plannedById = new Map(planned.map((p) => [p.id, p]));
   for (const r of state.resources) reporter.emit(r, 'pending', { action: plannedById.get(r.id)!.action });
+  for (const r of orphans) reporter.emit(r, 'pending', { action: 'delete' });
 
-  await schedule(
-    state.resources,
-    (r) => r.dependsOn,
-    options.timing,
-    async (r) => {
+  const desiredIds = state.resources.map((r) => r.id);
+  const orphanDependents = dependentsOf(orphans);
+  const nodes = [
+    ...state.resources.map((r) => ({ id: r.id, after: r.dependsOn, pool: poolOf(r), r, orphan: false })),
+    ...orphans.map((r) => ({
+      id: r.id,
+      after: [...(orphanDependents.get(r.id) ?? []), ...desiredIds],
+      pool: poolOf(r),
+      r,
+      orphan: true,
+    })),
+  ];
+  // A resource whose prerequisites all stood still may trust what the plan read.
+  const unchanged = new Set<string>();
+  const goneClusters = new Set(
+    orphans.filter((o) => o.type === 'container.cluster').map((o) => clusterNameOf(o)),
+  );
+  const byId = new Map([...state.resources, ...orphans].map((r) => [r.id, r]));
+  await runGraph(
+    nodes,
+    { cloud: timing.concurrency, kube: timing.kubeConcurrency },
+    async ({ r, orphan }): Promise<Settled> => {
       const p = plannedById.get(r.id)!;
       try {
-        await converge(r, ctx, options.timing, locks, reporter);
+        if (orphan) {
+          const outcome =
+            r.type === 'kubernetes.object' && goneClusters.has(r.cluster)
+              ? 'goes with its cluster'
+              : await deleteOne(r, ctx, timing, locks, reporter);
+          const state = outcome === 'deleted' ? 'done' : 'skipped';
+          results.set(r.id, { ...p, state, elapsedMs: reporter.elapsed(r) });
+          reporter.emit(r, state, { action: 'delete', detail: outcome });
+          return state;
+        }
+        const trusted = p.action === 'noop' && r.dependsOn.every((d) => unchanged.has(d) || !byId.has(d));
+        const mutated = await converge(
+          r,
+          ctx,
+          timing,
+          locks,
+          reporter,
+          trusted ? observed.get(r.id) : undefined,
+        );
+        if (!mutated) unchanged.add(r.id);
         results.set(r.id, { ...p, state: 'done', elapsedMs: reporter.elapsed(r) });
         reporter.emit(r, 'done', { action: p.action, detail: p.action === 'noop' ? p.reason : undefined });
         return 'done';
       } catch (error) {
-        const message = failureMessage(error);
+        const message = failureMessage(error, r);
         results.set(r.id, { ...p, state: 'failed', elapsedMs: reporter.elapsed(r), error: message });
         reporter.emit(r, 'failed', { action: p.action, detail: message });
         return 'failed';
       }
     },
-    (r, dep) => {
+    ({ r }, blocked) => {
       const p = plannedById.get(r.id)!;
-      const detail = `not started: ${state.resources.find((x) => x.id === dep)?.title ?? dep} failed`;
+      const detail = blockedDetail(blocked, (id) => byId.get(id)?.title ?? id);
       results.set(r.id, { ...p, state: 'blocked', elapsedMs: 0, error: detail });
       reporter.emit(r, 'blocked', { action: p.action, detail });
     },
   );
-  const converged = state.resources.every((r) => results.get(r.id)!.state === 'done');
-  // What the spec dropped goes last, once what replaces it runs, and only if the rest converged.
-  const orphans = converged ? (options.orphans ?? []) : [];
-  await schedule(
-    orphans,
-    (r) => r.dependsOn,
-    options.timing,
-    async (r) => {
-      const base = {
-        id: r.id,
-        kind: r.type,
-        title: r.title,
-        action: 'delete' as Action,
-        reason: ORPHAN_REASON,
-      };
-      try {
-        const outcome = await deleteOne(r, ctx, options.timing, locks, reporter);
-        results.set(r.id, {
-          ...base,
-          state: outcome === 'deleted' ? 'done' : 'skipped',
-          elapsedMs: reporter.elapsed(r),
-        });
-        reporter.emit(r, outcome === 'deleted' ? 'done' : 'skipped', { action: 'delete', detail: outcome });
-        return 'done';
-      } catch (error) {
-        const message = failureMessage(error);
-        results.set(r.id, { ...base, state: 'failed', elapsedMs: reporter.elapsed(r), error: message });
-        reporter.emit(r, 'failed', { action: 'delete', detail: message });
-        return 'failed';
-      }
-    },
-    (r, dep) => {
-      results.set(r.id, {
-        id: r.id,
-        kind: r.type,
-        title: r.title,
-        action: 'delete',
-        reason: ORPHAN_REASON,
-        state: 'blocked',
-        elapsedMs: 0,
-        error: `waits for ${dep}`,
-      });
-    },
-  );
-  const resources = [...state.resources, ...(options.orphans ?? [])].map(
-    (r) => results.get(r.id) ?? { ...plannedById.get(r.id)!, state: 'skipped' as const, elapsedMs: 0 },
-  );
+  const resources = [...state.resources, ...orphans].map((r) => results.get(r.id)!);
   return {
     converged: resources.every((r) => r.state === 'done' || (r.action === 'delete' && r.state === 'skipped')),
     resources,
   };
 }
 
-/** One resource: read, decide, change, wait for the operation, wait until ready. */
-async function converge(r: Resource, ctx: EngineContext, timing: Timing, locks: Locks, reporter: Reporter) {
-  const handler = handlerFor(r);
+const clusterNameOf = (r: Resource) => (r.type === 'container.cluster' ? r.name : '');
+
+/** Same decision twice: an update that changed nothing the diff looks at. */
+const sameChange = (a: Change, b: Change) =>
+  a.action === b.action &&
+  (a.fields && b.fields ? JSON.stringify(a.fields) === JSON.stringify(b.fields) : a.reason === b.reason);
+
+/**
+ * One resource: decide, change, wait for the operation, read again, until the diff says noop; then
+ * wait until ready. Convergence is proven: a change that leaves the same difference behind fails,
+ * naming the fields that keep differing. Returns whether it changed anything.
+ */
+async function converge(
+  r: Resource,
+  ctx: EngineContext,
+  timing: Timing,
+  locks: Locks,
+  reporter: Reporter,
+  planned: Observed | undefined,
+): Promise<boolean> {
+  const handler = handlerFor(r, ctx);
   const deadline = deadlineFor(r, timing);
   const onRetry = (e: ReturnType<typeof toCallError>) =>
     reporter.emit(r, 'retrying', { detail: describeCallError(e) });
-  for (let round = 0; round < 20; round++) {
+  const read = () => {
     reporter.emit(r, 'reading');
-    const live = await withRetries(() => handler.read(r, ctx), timing, deadline, onRetry);
+    return withRetries(() => handler.read(r, ctx), timing, deadline, onRetry);
+  };
+  let live = planned ? planned.live : await read();
+  let mutated = false;
+  let last: { change: Change; applied: boolean } | undefined;
+  for (let round = 0; ; round++) {
     const change = handler.diff(r, live, ctx);
     if (change.action === 'noop') break;
+    if (last?.applied && sameChange(last.change, change)) {
+      const what = change.fields?.length ? change.fields.join(', ') : change.reason;
+      throw new NotConverged(
+        change.action === 'create'
+          ? `${r.title} is still absent after its create finished: the API did not do the work (a stale request ID?)`
+          : `${r.title} still differs after its ${last.change.action}: ${what}. Something else keeps changing it (another controller or field manager), or the API does not take this value`,
+      );
+    }
+    if (round >= timing.maxRounds)
+      throw new NotConverged(`${r.title} did not converge after ${round} changes: ${change.reason}`);
+    mutated = true;
     if (change.action === 'replace') {
       reporter.emit(r, 'replacing', { action: 'replace', detail: change.reason });
       await locks.run(handler.lockKey?.(r), async () => {
@@ -349,11 +378,14 @@ async function converge(r: Resource, ctx: EngineContext, timing: Timing, locks: 
         await waitFor(pending, r, timing, deadline);
       });
       await readUntil(r, ctx, timing, deadline, (l) => l === undefined, 'deleted');
+      ctx.newIntent(r.id);
+      live = undefined;
+      last = { change, applied: false };
       continue;
     }
     const creating = change.action === 'create';
     reporter.emit(r, creating ? 'creating' : 'updating', { action: change.action, detail: change.reason });
-    await locks.run(handler.lockKey?.(r), async () => {
+    const applied = await locks.run(handler.lockKey?.(r), async () => {
       let pending: Pending | void;
       try {
         pending = await withRetries(
@@ -369,20 +401,24 @@ async function converge(r: Resource, ctx: EngineContext, timing: Timing, locks: 
         // A create may fail on the client and land on the server: read before deciding (#20087).
         if (creating && (isAlreadyExists(e) || outcomeUnknown(e))) {
           reporter.emit(r, 'retrying', { detail: `${describeCallError(e)}; reading it back` });
-          await sleep(Math.min(timing.maxBackoffMs, timing.initialBackoffMs * 2 ** round));
-          return;
+          await timing.clock.sleep(Math.min(timing.maxBackoffMs, timing.initialBackoffMs * 2 ** round));
+          return false;
         }
         throw error;
       }
       reporter.emit(r, 'waiting', { detail: pending ? `waiting for ${pending.describe}` : undefined });
       await waitFor(pending, r, timing, deadline);
+      return true;
     });
+    last = { change, applied };
+    live = await read();
   }
-  reporter.emit(r, 'waiting', { detail: 'waiting until ready' });
-  await readUntil(r, ctx, timing, deadline, (live) => handler.ready(r, live), 'ready');
+  if (!handler.ready(r, live)) {
+    reporter.emit(r, 'waiting', { detail: 'waiting until ready' });
+    await readUntil(r, ctx, timing, deadline, (l) => handler.ready(r, l), 'ready');
+  }
+  return mutated;
 }
-
-export type DestroyOptions = RunOptions;
 
 /** Deletes one resource if it is Spillway's, waiting until it is gone; says why when it is left. */
 async function deleteOne(
@@ -392,50 +428,80 @@ async function deleteOne(
   locks: Locks,
   reporter: Reporter,
 ): Promise<string> {
-  const handler = handlerFor(r);
+  const handler = handlerFor(r, ctx);
   const deadline = deadlineFor(r, timing);
+  const onRetry = (e: ReturnType<typeof toCallError>) =>
+    reporter.emit(r, 'retrying', { detail: describeCallError(e) });
   reporter.emit(r, 'reading');
-  const live = await withRetries(() => handler.read(r, ctx), timing, deadline);
+  const live = await withRetries(() => handler.read(r, ctx), timing, deadline, onRetry);
   if (live === undefined) return 'already gone';
   if (!handler.owned?.(r, live)) return "not Spillway's (adopted or unmarked): kept";
   reporter.emit(r, 'deleting', { action: 'delete' });
   await locks.run(handler.lockKey?.(r), async () => {
-    const pending = await withRetries(() => handler.delete(r, live, ctx), timing, deadline);
+    const pending = await withRetries(() => handler.delete(r, live, ctx), timing, deadline, onRetry);
     await waitFor(pending, r, timing, deadline);
   });
   await readUntil(r, ctx, timing, deadline, (l) => l === undefined, 'deleted');
+  ctx.newIntent(r.id);
   return 'deleted';
 }
 
-/** Deletes what Spillway created for the desired state, dependents first; adopted and unmarked resources stay. */
+export type DestroyOptions = RunOptions;
+
+/**
+ * Deletes what Spillway created for the desired state, dependents first; adopted and unmarked
+ * resources stay. A cluster's Kubernetes objects are deleted unless Spillway deletes that cluster
+ * itself; a token Secret goes first of all (nothing needs it to leave gracefully, and it must not
+ * outlive a destroy that fails half-way).
+ */
 export async function destroy(
   state: DesiredState,
   ctx: EngineContext,
   options: DestroyOptions,
 ): Promise<ApplyResult> {
-  const reporter = new Reporter(options.onEvent);
+  const { timing } = options;
+  const reporter = new Reporter(timing.clock, options.onEvent);
   const locks = new Locks();
   const results = new Map<string, ResourceResult>();
-  const dependents = new Map<string, string[]>();
-  for (const r of state.resources)
-    for (const d of r.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), r.id]);
-  const deletedClusters = new Set(
-    state.resources.filter((r) => r.type === 'container.cluster').map((r) => (r as any).name as string),
+  const dependents = dependentsOf(state.resources);
+  const byId = new Map(state.resources.map((r) => [r.id, r]));
+  const clusters = new Map(
+    state.resources.filter((r) => r.type === 'container.cluster').map((r) => [clusterNameOf(r), r]),
   );
-  const reversed = [...state.resources].reverse();
-  await schedule(
-    reversed,
-    (r) => dependents.get(r.id) ?? [],
-    options.timing,
-    async (r) => {
+  /** Whether Spillway deletes this cluster itself (it is in this run and carries Spillway's marks). */
+  const clusterGoes = (name: string): Promise<boolean> => {
+    const cluster = clusters.get(name);
+    if (!cluster) return Promise.resolve(false);
+    const key = `destroy/clusterGoes/${name}`;
+    if (!ctx.memo.has(key)) {
+      const handler = handlerFor(cluster, ctx);
+      const answer = withRetries(() => handler.read(cluster, ctx), timing, deadlineFor(cluster, timing)).then(
+        (live) => live === undefined || !!handler.owned?.(cluster, live),
+      );
+      answer.catch(() => ctx.memo.delete(key));
+      ctx.memo.set(key, answer);
+    }
+    return ctx.memo.get(key) as Promise<boolean>;
+  };
+  const isSecret = (r: Resource) => r.type === 'kubernetes.object' && r.manifest.kind === 'Secret';
+  const nodes = state.resources.map((r) => ({
+    id: r.id,
+    after: isSecret(r) ? [] : (dependents.get(r.id) ?? []),
+    pool: poolOf(r),
+    r,
+  }));
+  await runGraph(
+    nodes,
+    { cloud: timing.concurrency, kube: timing.kubeConcurrency },
+    async ({ r }): Promise<Settled> => {
       const base = { id: r.id, kind: r.type, title: r.title, action: 'delete' as Action };
       try {
-        if (r.type === 'kubernetes.object' && deletedClusters.has(r.cluster)) {
+        if (r.type === 'kubernetes.object' && !isSecret(r) && (await clusterGoes(r.cluster))) {
           results.set(r.id, { ...base, reason: 'goes with its cluster', state: 'skipped', elapsedMs: 0 });
           reporter.emit(r, 'skipped', { detail: 'goes with its cluster' });
           return 'skipped';
         }
-        const outcome = await deleteOne(r, ctx, options.timing, locks, reporter);
+        const outcome = await deleteOne(r, ctx, timing, locks, reporter);
         if (outcome !== 'deleted') {
           results.set(r.id, {
             ...base,
@@ -451,7 +517,7 @@ export async function destroy(
         reporter.emit(r, 'done', { action: 'delete' });
         return 'done';
       } catch (error) {
-        const message = failureMessage(error);
+        const message = failureMessage(error, r);
         results.set(r.id, {
           ...base,
           reason: message,
@@ -463,17 +529,19 @@ export async function destroy(
         return 'failed';
       }
     },
-    (r, dep) => {
+    ({ r }, blocked) => {
+      const detail = blockedDetail(blocked, (id) => byId.get(id)?.title ?? id);
       results.set(r.id, {
         id: r.id,
         kind: r.type,
         title: r.title,
         action: 'delete',
-        reason: `${dep} was not deleted`,
+        reason: detail,
         state: 'blocked',
         elapsedMs: 0,
+        error: detail,
       });
-      reporter.emit(r, 'blocked', { detail: `waits for ${dep}` });
+      reporter.emit(r, 'blocked', { detail });
     },
   );
   const resources = state.resources.map((r) => results.get(r.id)!);

@@ -1,5 +1,7 @@
+import { createHash, randomUUID } from 'node:crypto';
 import type { Cloud } from '../cloud/clients.js';
 import type { Resource, ResourceType } from '../render/graph.js';
+import { systemClock, type Clock } from './clock.js';
 
 /** What a plan says of one resource (CONTRACT.md §5). */
 export type Action = 'create' | 'update' | 'replace' | 'delete' | 'noop';
@@ -8,6 +10,8 @@ export interface Change {
   action: Action;
   /** One line a person reads: why this action. */
   reason: string;
+  /** For an update: the fields that differ (convergence is proven by their going away). */
+  fields?: string[];
   /** A replace that repairs a resource in ERROR (e.g. after GCE_STOCKOUT) needs no --yes. */
   repair?: boolean;
 }
@@ -47,6 +51,16 @@ export interface Timing {
   concurrency: number;
   /** Kubernetes objects worked on at once (cheap calls, many of them). */
   kubeConcurrency: number;
+  /** Updates of one resource before it must have converged (GKE takes one cluster field per call). */
+  maxRounds: number;
+  /** How long a run's claim (a Lease in the config cluster) lasts unless renewed; a killed run's expires. */
+  leaseDurationMs: number;
+  /** How long a run waits for another run's claim before it gives up. */
+  lockTimeoutMs: number;
+  /** Where time comes from (ARCHITECTURE.md: one place); tests pass a VirtualClock. */
+  clock: Clock;
+  /** Jitter for backoff, injectable so a test is repeatable. */
+  random: () => number;
 }
 
 export const REAL_TIMING: Timing = {
@@ -65,6 +79,11 @@ export const REAL_TIMING: Timing = {
   },
   concurrency: 16,
   kubeConcurrency: 32,
+  maxRounds: 12,
+  leaseDurationMs: 60_000,
+  lockTimeoutMs: 30 * 60_000,
+  clock: systemClock,
+  random: Math.random,
 };
 
 /** Against the sandbox: the same logic, at its time scale. */
@@ -75,6 +94,11 @@ export const EMULATOR_TIMING: Timing = {
   timeoutMs: Object.fromEntries(Object.entries(REAL_TIMING.timeoutMs).map(([k]) => [k, 120_000])),
   concurrency: 16,
   kubeConcurrency: 32,
+  maxRounds: 12,
+  leaseDurationMs: 3_000,
+  lockTimeoutMs: 60_000,
+  clock: systemClock,
+  random: Math.random,
 };
 
 export interface EngineContext {
@@ -85,6 +109,16 @@ export interface EngineContext {
   clusters: Map<string, { project: string; location: string }>;
   /** Run-wide memo (project numbers, cluster endpoints). */
   memo: Map<string, Promise<unknown>>;
+  /**
+   * A request ID for one intent on one resource (GKE Hub, Compute): the same for every retry of
+   * one attempt, new for each run and for a create after a delete, because the APIs answer a
+   * request ID they have seen (for an hour or more) with the old operation instead of doing the work.
+   */
+  requestId(resourceId: string, intent: string): string;
+  /** Called when the engine deleted a resource: its next create is a new intent. */
+  newIntent(resourceId: string): void;
+  /** Handlers that replace the real ones by resource type (the engine's in-memory tests). */
+  handlers?: Partial<Record<ResourceType, Handler<any, any>>>;
 }
 
 /** A run's context for a spec: where each cluster is, a fresh memo, and the secrets (none when only reading). */
@@ -98,5 +132,21 @@ export function engineContext(
       p.clusters.map((c) => [c.name, { project: p.projectId, location: c.location }] as const),
     ),
   );
-  return { cloud, secretValues, clusters, memo: new Map() };
+  const runId = randomUUID();
+  const generation = new Map<string, number>();
+  return {
+    cloud,
+    secretValues,
+    clusters,
+    memo: new Map(),
+    requestId: (resourceId, intent) =>
+      uuidFrom(`${runId}|${resourceId}|${intent}|${generation.get(resourceId) ?? 0}`),
+    newIntent: (resourceId) => generation.set(resourceId, (generation.get(resourceId) ?? 0) + 1),
+  };
+}
+
+/** A version-4-shaped UUID from a text (the APIs require UUIDs). */
+export function uuidFrom(text: string): string {
+  const h = createHash('sha256').update(text).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }

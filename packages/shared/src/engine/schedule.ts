@@ -1,0 +1,98 @@
+/**
+ * The one scheduler: runs a node once every node it comes after has settled, Google Cloud changes
+ * and Kubernetes objects under separate limits (a burst of cheap object applies never holds back a
+ * cluster on the critical path). Every waiting node is looked at again whenever anything settles,
+ * and a run cannot hang: when nothing runs and nodes still wait, they fail naming what blocks them.
+ */
+export interface GraphNode {
+  id: string;
+  /** Nodes that must settle (done or skipped) before this one starts; ids outside the graph are met. */
+  after: string[];
+  pool: 'cloud' | 'kube';
+}
+
+export type Settled = 'done' | 'skipped' | 'failed';
+export type Outcome = Settled | 'blocked';
+
+export interface Limits {
+  cloud: number;
+  kube: number;
+}
+
+/** Why a node never started: a prerequisite failed, or it waits on something that can never settle. */
+export interface Blocked {
+  by: string;
+  why: 'failed' | 'blocked' | 'cycle';
+}
+
+export function runGraph<N extends GraphNode>(
+  nodes: N[],
+  limits: Limits,
+  work: (node: N) => Promise<Settled>,
+  onBlocked: (node: N, blocked: Blocked) => void,
+): Promise<Map<string, Outcome>> {
+  const outcome = new Map<string, Outcome>();
+  const ids = new Set(nodes.map((n) => n.id));
+  const prerequisites = new Map(nodes.map((n) => [n.id, n.after.filter((a) => ids.has(a) && a !== n.id)]));
+  const waiting = new Set(nodes.map((n) => n.id));
+  const byId = new Map(nodes.map((n) => [n.id, n]));
+  const running = { cloud: 0, kube: 0 };
+
+  return new Promise((resolve) => {
+    const settle = (node: N, result: Outcome) => {
+      outcome.set(node.id, result);
+      waiting.delete(node.id);
+    };
+    const pump = () => {
+      let changed = true;
+      // Blocking one node can block others: repeat until nothing moves.
+      while (changed) {
+        changed = false;
+        for (const id of [...waiting]) {
+          const node = byId.get(id)!;
+          const before = prerequisites.get(id)!;
+          const bad = before.find((p) => outcome.get(p) === 'failed' || outcome.get(p) === 'blocked');
+          if (bad) {
+            settle(node, 'blocked');
+            onBlocked(node, { by: bad, why: outcome.get(bad) === 'failed' ? 'failed' : 'blocked' });
+            changed = true;
+            continue;
+          }
+          if (running[node.pool] >= limits[node.pool]) continue;
+          if (!before.every((p) => outcome.get(p) === 'done' || outcome.get(p) === 'skipped')) continue;
+          waiting.delete(id);
+          running[node.pool]++;
+          work(node)
+            .catch((): Settled => 'failed')
+            .then((result) => {
+              running[node.pool]--;
+              settle(node, result);
+              pump();
+            });
+        }
+      }
+      if (!waiting.size && running.cloud + running.kube === 0) return resolve(outcome);
+      if (running.cloud + running.kube === 0) {
+        // Nothing runs and nothing can start: what waits is in a cycle (or behind one).
+        for (const id of [...waiting]) {
+          const node = byId.get(id)!;
+          const by = prerequisites.get(id)!.find((p) => waiting.has(p)) ?? id;
+          settle(node, 'blocked');
+          onBlocked(node, { by, why: 'cycle' });
+        }
+        resolve(outcome);
+      }
+    };
+    pump();
+  });
+}
+
+/** Deleting in dependency order: a resource goes once everything that needs it has gone. */
+export function dependentsOf<R extends { id: string; dependsOn: string[] }>(
+  resources: R[],
+): Map<string, string[]> {
+  const dependents = new Map<string, string[]>();
+  for (const r of resources)
+    for (const d of r.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), r.id]);
+  return dependents;
+}
