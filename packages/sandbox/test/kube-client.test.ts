@@ -339,6 +339,80 @@ describe('list, delete', () => {
   });
 });
 
+describe('Leases (coordination.k8s.io/v1), as leader election takes them', () => {
+  const lease = (holder: string): k8s.V1Lease => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'spillway-apply', namespace: 'default' },
+    spec: {
+      holderIdentity: holder,
+      leaseDurationSeconds: 30,
+      acquireTime: new Date(),
+      renewTime: new Date(),
+    },
+  });
+  let leases: k8s.CoordinationV1Api;
+  beforeAll(() => {
+    leases = kubeConfig(server).makeApiClient(k8s.CoordinationV1Api);
+  });
+
+  it('is in discovery, namespaced', async () => {
+    const resources = await kubeConfig(server).makeApiClient(k8s.CoordinationV1Api).getAPIResources();
+    expect(resources.groupVersion).toBe('coordination.k8s.io/v1');
+    expect(resources.resources.find((r) => r.name === 'leases')).toMatchObject({
+      kind: 'Lease',
+      namespaced: true,
+      verbs: expect.arrayContaining(['create', 'get', 'update', 'delete']),
+    });
+  });
+
+  it('creates a Lease, refuses an update with a stale resourceVersion (409), takes one with the current', async () => {
+    const created = await leases.createNamespacedLease({ namespace: 'default', body: lease('run-a') });
+    expect(created.spec?.holderIdentity).toBe('run-a');
+    const stale = created.metadata!.resourceVersion!;
+
+    const renewed = await leases.replaceNamespacedLease({
+      name: 'spillway-apply',
+      namespace: 'default',
+      body: { ...created, spec: { ...created.spec, renewTime: new Date() } },
+    });
+    expect(renewed.metadata?.resourceVersion).not.toBe(stale);
+
+    const { code, status } = await failure(
+      leases.replaceNamespacedLease({
+        name: 'spillway-apply',
+        namespace: 'default',
+        body: { ...lease('run-b'), metadata: { ...lease('run-b').metadata, resourceVersion: stale } },
+      }),
+    );
+    expect(code).toBe(409);
+    expect(status).toMatchObject({
+      reason: 'Conflict',
+      details: { name: 'spillway-apply', group: 'coordination.k8s.io' },
+    });
+    const read = await leases.readNamespacedLease({ name: 'spillway-apply', namespace: 'default' });
+    expect(read.spec?.holderIdentity).toBe('run-a');
+
+    const taken = await leases.replaceNamespacedLease({
+      name: 'spillway-apply',
+      namespace: 'default',
+      body: { ...read, spec: { ...read.spec, holderIdentity: 'run-b' } },
+    });
+    expect(taken.spec?.holderIdentity).toBe('run-b');
+  });
+
+  it('refuses a second create of the same Lease (409 AlreadyExists), deletes it, then answers 404', async () => {
+    const { code, status } = await failure(
+      leases.createNamespacedLease({ namespace: 'default', body: lease('run-c') }),
+    );
+    expect(code).toBe(409);
+    expect(status.reason).toBe('AlreadyExists');
+    await leases.deleteNamespacedLease({ name: 'spillway-apply', namespace: 'default' });
+    const gone = await failure(leases.readNamespacedLease({ name: 'spillway-apply', namespace: 'default' }));
+    expect(gone.code).toBe(404);
+  });
+});
+
 (UPSTREAM_PRESENT ? describe : describe.skip)(
   `the upstream manifests the project applies${UPSTREAM_PRESENT ? '' : ` (SKIPPED: ${UPSTREAM_DIR} is absent)`}`,
   () => {

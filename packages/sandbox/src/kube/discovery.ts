@@ -69,6 +69,8 @@ const GROUPS: Record<string, Def[]> = {
     ],
   ],
   'batch/v1': [['jobs', 'Job', true, { status: true, categories: ['all'] }]],
+  // Leader election (controllers, and whoever holds a lock on the cluster) takes a Lease.
+  'coordination.k8s.io/v1': [['leases', 'Lease', true]],
   'rbac.authorization.k8s.io/v1': [
     ['roles', 'Role', true],
     ['rolebindings', 'RoleBinding', true],
