@@ -4,12 +4,13 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { v1 } from '@google-cloud/container';
+import { protos, v1 } from '@google-cloud/container';
 import * as grpc from '@grpc/grpc-js';
 import { Clock } from '../src/clock.js';
 import { Faults } from '../src/faults.js';
 import { startGke, type GkeServers } from '../src/gke/index.js';
 
+const Component = protos.google.container.v1.MonitoringComponentConfig.Component;
 const PROJECT = 'sandbox-project';
 const ZONE = 'europe-west3-c';
 const parent = `projects/${PROJECT}/locations/${ZONE}`;
@@ -28,6 +29,7 @@ beforeAll(async () => {
       nodePoolCreate: 30,
       nodePoolUpdate: 10,
       clusterDelete: 20,
+      clusterUpdate: 20,
       nodePoolDelete: 10,
     },
     maxConcurrentOperations: 3,
@@ -188,6 +190,119 @@ describe('ClusterManager over gRPC, with @google-cloud/container', () => {
     expect(pool.status).toBe('ERROR');
   });
 
+  it('updates a cluster one desired* field per call: RECONCILING during UPDATE_CLUSTER, the change shown once done', async () => {
+    const name = `${parent}/clusters/gke-west`;
+    const [op] = await client.updateCluster({
+      name,
+      update: { desiredPodAutoscaling: { hpaProfile: 'PERFORMANCE' } },
+    });
+    expect(op).toMatchObject({ operationType: 'UPDATE_CLUSTER', status: 'RUNNING' });
+    expect(op.targetLink).toMatch(/\/clusters\/gke-west$/);
+    const [reconciling] = await client.getCluster({ name });
+    expect(reconciling.status).toBe('RECONCILING');
+    expect(reconciling.podAutoscaling?.hpaProfile).toBeFalsy();
+    await expect(
+      client.updateCluster({ name, update: { desiredGatewayApiConfig: { channel: 'CHANNEL_DISABLED' } } }),
+    ).rejects.toMatchObject({
+      code: grpc.status.FAILED_PRECONDITION,
+      details: expect.stringContaining('incompatible operation'),
+    });
+    expect((await waitDone(`${parent}/operations/${op.name}`)).error).toBeNull();
+    const [updated] = await client.getCluster({ name });
+    expect(updated.status).toBe('RUNNING');
+    expect(updated.podAutoscaling?.hpaProfile).toBe('PERFORMANCE');
+
+    const updates: protos.google.container.v1.IClusterUpdate[] = [
+      {
+        desiredMonitoringConfig: {
+          managedPrometheusConfig: { enabled: true },
+          // The client's typings take the enum's numbers; the server reads them as names.
+          componentConfig: { enableComponents: [Component.SYSTEM_COMPONENTS, Component.DCGM] },
+        },
+      },
+      { desiredWorkloadIdentityConfig: { workloadPool: `${PROJECT}.svc.id.goog` } },
+      { desiredGatewayApiConfig: { channel: 'CHANNEL_DISABLED' } },
+    ];
+    for (const update of updates) {
+      const [next] = await client.updateCluster({ name, update });
+      await waitDone(`${parent}/operations/${next.name}`);
+    }
+    const [cluster] = await client.getCluster({ name });
+    expect(cluster.status).toBe('RUNNING');
+    expect(cluster.monitoringConfig?.managedPrometheusConfig?.enabled).toBe(true);
+    expect(cluster.monitoringConfig?.componentConfig?.enableComponents).toEqual([
+      'SYSTEM_COMPONENTS',
+      'DCGM',
+    ]);
+    expect(cluster.workloadIdentityConfig?.workloadPool).toBe(`${PROJECT}.svc.id.goog`);
+    expect(cluster.networkConfig?.gatewayApiConfig?.channel).toBe('CHANNEL_DISABLED');
+    expect(cluster.podAutoscaling?.hpaProfile).toBe('PERFORMANCE');
+  });
+
+  it('refuses an update with no desired* field, or with two, with INVALID_ARGUMENT; an unmodelled one with UNIMPLEMENTED', async () => {
+    const name = `${parent}/clusters/gke-west`;
+    await expect(client.updateCluster({ name, update: {} })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: 'Must specify a field to update.',
+    });
+    await expect(
+      client.updateCluster({
+        name,
+        update: {
+          desiredGatewayApiConfig: { channel: 'CHANNEL_STANDARD' },
+          desiredPodAutoscaling: { hpaProfile: 'NONE' },
+        },
+      }),
+    ).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringMatching(
+        /^Only one update can be applied at a time.*desiredGatewayApiConfig, desiredPodAutoscaling/,
+      ),
+    });
+    await expect(
+      client.updateCluster({ name, update: { desiredNodeVersion: '1.34.2-gke.1000000' } }),
+    ).rejects.toMatchObject({ code: grpc.status.UNIMPLEMENTED });
+    const [cluster] = await client.getCluster({ name });
+    expect(cluster.status).toBe('RUNNING');
+  });
+
+  it("updates a node pool's autoscaling through UpdateCluster (desiredNodePoolId + desiredNodePoolAutoscaling)", async () => {
+    const name = `${parent}/clusters/gke-west`;
+    const [op] = await client.updateCluster({
+      name,
+      update: {
+        desiredNodePoolId: 'h100',
+        desiredNodePoolAutoscaling: { enabled: true, minNodeCount: 1, maxNodeCount: 4 },
+      },
+    });
+    await waitDone(`${parent}/operations/${op.name}`);
+    const [pool] = await client.getNodePool({ name: `${name}/nodePools/h100` });
+    expect(pool.autoscaling).toMatchObject({ enabled: true, minNodeCount: 1, maxNodeCount: 4 });
+  });
+
+  it('ends an update in the injected operation error, leaving the cluster as it was', async () => {
+    faults.setPlan({
+      rules: [
+        {
+          api: 'container',
+          method: 'UpdateCluster',
+          operationError: { code: 'INTERNAL', message: 'update failed (injected)' },
+          times: 1,
+        },
+      ],
+    });
+    const name = `${parent}/clusters/gke-west`;
+    const [op] = await client.updateCluster({
+      name,
+      update: { desiredPodAutoscaling: { hpaProfile: 'NONE' } },
+    });
+    const done = await waitDone(`${parent}/operations/${op.name}`);
+    expect(done.error?.message).toContain('update failed (injected)');
+    const [cluster] = await client.getCluster({ name });
+    expect(cluster.status).toBe('RUNNING');
+    expect(cluster.podAutoscaling?.hpaProfile).toBe('PERFORMANCE');
+  });
+
   it('serves getServerConfig with the minimum version', async () => {
     const [config] = await client.getServerConfig({ name: parent });
     expect(config.validMasterVersions).toContain('1.34.1-gke.1127000');
@@ -199,6 +314,29 @@ describe('ClusterManager over REST', () => {
     const response = await fetch(`http://${gke.restHost}/v1/${parent}/clusters`);
     const body = (await response.json()) as { clusters: { name: string }[] };
     expect(body.clusters.map((c) => c.name)).toContain('gke-west');
+  });
+
+  it('updates a cluster with PUT v1/…/clusters/C, one desired* field per call', async () => {
+    const url = `http://${gke.restHost}/v1/${parent}/clusters/gke-west`;
+    const put = (update: unknown) =>
+      fetch(url, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ update }),
+      });
+    const both = await put({
+      desiredGatewayApiConfig: { channel: 'CHANNEL_STANDARD' },
+      desiredPodAutoscaling: {},
+    });
+    expect(both.status).toBe(400);
+    expect(await both.json()).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT' } });
+    const response = await put({ desiredGatewayApiConfig: { channel: 'CHANNEL_STANDARD' } });
+    expect(response.status).toBe(200);
+    const op = (await response.json()) as { name: string; operationType: string };
+    expect(op.operationType).toBe('UPDATE_CLUSTER');
+    await waitDone(`${parent}/operations/${op.name}`);
+    const cluster = (await (await fetch(url)).json()) as any;
+    expect(cluster.networkConfig.gatewayApiConfig.channel).toBe('CHANNEL_STANDARD');
   });
 
   it('answers a missing cluster with a Google JSON error', async () => {

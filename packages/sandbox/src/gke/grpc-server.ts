@@ -13,6 +13,7 @@ const CODES: Record<string, grpc.status> = {
   RESOURCE_EXHAUSTED: grpc.status.RESOURCE_EXHAUSTED,
   UNAVAILABLE: grpc.status.UNAVAILABLE,
   INTERNAL: grpc.status.INTERNAL,
+  UNIMPLEMENTED: grpc.status.UNIMPLEMENTED,
 };
 
 const HTTP_TO_GRPC: Record<number, grpc.status> = {

@@ -19,6 +19,7 @@ export class GkeError extends Error {
 
 export type GkeStatus =
   | 'INVALID_ARGUMENT'
+  | 'UNIMPLEMENTED'
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'FAILED_PRECONDITION'
@@ -30,6 +31,8 @@ export interface GkeDurations {
   /** Simulated seconds; Terraform's experience: clusters ~5–10 min, node pools ~3–5 min. */
   clusterCreate: number;
   clusterDelete: number;
+  /** UpdateCluster (Gateway API, monitoring, Workload Identity, HPA profile …): a few minutes. */
+  clusterUpdate: number;
   nodePoolCreate: number;
   nodePoolUpdate: number;
   nodePoolDelete: number;
@@ -38,6 +41,7 @@ export interface GkeDurations {
 export const DEFAULT_GKE_DURATIONS: GkeDurations = {
   clusterCreate: 420,
   clusterDelete: 240,
+  clusterUpdate: 180,
   nodePoolCreate: 240,
   nodePoolUpdate: 60,
   nodePoolDelete: 120,
@@ -307,6 +311,53 @@ export class GkeModel {
     );
   }
 
+  /**
+   * UpdateCluster: one change (one `desired*` field of ClusterUpdate) per call, as GKE takes it; the
+   * cluster is RECONCILING while the UPDATE_CLUSTER operation runs, and shows the change once it
+   * is done (an injected operationError leaves the cluster as it was).
+   */
+  updateCluster(project: string, location: string, name: string, update: any, fault: FaultDecision) {
+    const cluster = this.getCluster(project, location, name);
+    const fields = updateFields(update);
+    if (fields.length === 0) throw new GkeError('INVALID_ARGUMENT', 'Must specify a field to update.');
+    if (fields.length > 1) {
+      throw new GkeError(
+        'INVALID_ARGUMENT',
+        `Only one update can be applied at a time, but the request has ${fields.length}: ${fields.join(', ')}. Send one request per field.`,
+      );
+    }
+    const field = fields[0]!;
+    const change = clusterChange(field, update, cluster);
+    if (!change) {
+      throw new GkeError(
+        'UNIMPLEMENTED',
+        `ClusterUpdate.${field} is not modelled by the sandbox; it serves ${Object.keys(CLUSTER_UPDATES).join(', ')}.`,
+      );
+    }
+    this.checkClusterIdle(project, location, name);
+    if (cluster.status !== 'RUNNING') {
+      throw new GkeError(
+        'FAILED_PRECONDITION',
+        `Cluster ${name} is not running (status ${cluster.status}); try again later.`,
+      );
+    }
+    this.checkProjectQuota(project);
+    cluster.status = 'RECONCILING';
+    return this.startOperation(
+      project,
+      location,
+      'UPDATE_CLUSTER',
+      cluster.selfLink,
+      name,
+      this.durations.clusterUpdate,
+      fault,
+      async (failed) => {
+        if (!failed) change();
+        cluster.status = 'RUNNING';
+      },
+    );
+  }
+
   getOperation(project: string, location: string, name: string) {
     const op = this.state.operations[`${project}/${location}/${name}`];
     if (!op)
@@ -410,4 +461,78 @@ export class GkeModel {
     }, this.deps.clock.wallMs(seconds)).unref();
     return op.public;
   }
+}
+
+/** Fields of ClusterUpdate that qualify a change rather than make one. */
+const QUALIFIERS = new Set(['desiredNodePoolId', 'etag']);
+
+/** The changes a ClusterUpdate asks for: its set fields, but not the qualifiers nor proto-loader's oneof markers. */
+function updateFields(update: unknown): string[] {
+  if (!update || typeof update !== 'object') return [];
+  return Object.entries(update)
+    .filter(([field, value]) => !field.startsWith('_') && !QUALIFIERS.has(field) && value != null)
+    .map(([field]) => field)
+    .sort();
+}
+
+type ClusterChange = (cluster: any, value: any, update: any) => void;
+const set =
+  (...path: string[]): ClusterChange =>
+  (cluster, value) => {
+    let node = cluster;
+    for (const key of path.slice(0, -1)) node = node[key] = { ...node[key] };
+    node[path[path.length - 1]!] = structuredClone(value);
+  };
+/** Message fields GKE merges: the sub-fields given replace theirs, the others stay. */
+const merge =
+  (field: string): ClusterChange =>
+  (cluster, value) => {
+    cluster[field] = { ...cluster[field], ...structuredClone(value) };
+  };
+
+/** The ClusterUpdate fields the sandbox models, each with where the change lands in the Cluster. */
+const CLUSTER_UPDATES: Record<string, ClusterChange> = {
+  desiredGatewayApiConfig: set('networkConfig', 'gatewayApiConfig'),
+  desiredMonitoringConfig: merge('monitoringConfig'),
+  desiredWorkloadIdentityConfig: set('workloadIdentityConfig'),
+  desiredPodAutoscaling: set('podAutoscaling'),
+  desiredAddonsConfig: merge('addonsConfig'),
+  desiredLoggingConfig: merge('loggingConfig'),
+  desiredReleaseChannel: set('releaseChannel'),
+  desiredVerticalPodAutoscaling: set('verticalPodAutoscaling'),
+  desiredClusterAutoscaling: set('autoscaling'),
+  desiredSecurityPostureConfig: set('securityPostureConfig'),
+  desiredCostManagementConfig: set('costManagementConfig'),
+  desiredShieldedNodes: set('shieldedNodes'),
+  desiredBinaryAuthorization: set('binaryAuthorization'),
+  desiredDnsConfig: set('networkConfig', 'dnsConfig'),
+  desiredDatapathProvider: set('networkConfig', 'datapathProvider'),
+  desiredLoggingService: set('loggingService'),
+  desiredMonitoringService: set('monitoringService'),
+  desiredNodePoolAutoscaling: (cluster, value, update) => {
+    const pool = cluster.nodePools.find((p: any) => p.name === update.desiredNodePoolId);
+    pool.autoscaling = structuredClone(value);
+  },
+};
+
+/** The change an update makes to the cluster (applied when its operation ends), or undefined if not modelled. */
+function clusterChange(field: string, update: any, cluster: any): (() => void) | undefined {
+  const apply = CLUSTER_UPDATES[field];
+  if (!apply) return undefined;
+  if (field === 'desiredNodePoolAutoscaling') {
+    const pools = cluster.nodePools.map((p: any) => p.name);
+    // Without desiredNodePoolId GKE takes the only node pool, and refuses when there are several.
+    if (!update.desiredNodePoolId && pools.length === 1) update = { ...update, desiredNodePoolId: pools[0] };
+    if (!update.desiredNodePoolId)
+      throw new GkeError(
+        'INVALID_ARGUMENT',
+        'desired_node_pool_id must be specified when the cluster has more than one node pool.',
+      );
+    if (!pools.includes(update.desiredNodePoolId))
+      throw new GkeError(
+        'NOT_FOUND',
+        `Node pool "${update.desiredNodePoolId}" not found in cluster ${cluster.name}.`,
+      );
+  }
+  return () => apply(cluster, update[field], update);
 }

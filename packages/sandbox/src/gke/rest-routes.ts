@@ -10,6 +10,7 @@ const HTTP: Record<string, [number, string]> = {
   RESOURCE_EXHAUSTED: [429, 'RESOURCE_EXHAUSTED'],
   UNAVAILABLE: [503, 'UNAVAILABLE'],
   INTERNAL: [500, 'INTERNAL'],
+  UNIMPLEMENTED: [501, 'UNIMPLEMENTED'],
 };
 
 /**
@@ -46,6 +47,7 @@ export function clusterManagerRoutes(methods: Record<string, Method>): Route[] {
     add('GET', '/clusters', 'ListClusters');
     add('POST', '/clusters', 'CreateCluster');
     add('GET', '/clusters/{cluster}', 'GetCluster');
+    add('PUT', '/clusters/{cluster}', 'UpdateCluster');
     add('DELETE', '/clusters/{cluster}', 'DeleteCluster');
     add('GET', '/clusters/{cluster}/nodePools', 'ListNodePools');
     add('POST', '/clusters/{cluster}/nodePools', 'CreateNodePool');

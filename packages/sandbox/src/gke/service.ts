@@ -30,6 +30,10 @@ export function clusterManagerMethods(model: GkeModel): Record<string, Method> {
       const t = parseTarget(req);
       return model.deleteCluster(t.project, t.location, need(t, 'cluster'), fault);
     },
+    UpdateCluster: (req, fault) => {
+      const t = parseTarget(req);
+      return model.updateCluster(t.project, t.location, need(t, 'cluster'), req.update, fault);
+    },
     ListNodePools: (req) => {
       const t = parseTarget(req);
       return { nodePools: model.getCluster(t.project, t.location, need(t, 'cluster')).nodePools };
