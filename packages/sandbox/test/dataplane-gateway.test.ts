@@ -321,3 +321,61 @@ describe('gateway, forwarding and failures', () => {
     expect(empty.stats().rejected).toBe(1);
   });
 });
+
+describe('gateway, timeouts in simulated time', () => {
+  // A 10 s GCPBackendPolicy timeout is 100 ms here; a request takes 5 s (50 ms), a slow one 30 s.
+  let quick: ModelServer;
+  let slow: ModelServer;
+  const backends: { region: string; url: string }[] = [];
+  let gateway: Gateway;
+
+  beforeAll(async () => {
+    const options: ModelServerOptions = {
+      modelId: MODEL,
+      loraAdapters: ['food-review-1'],
+      kvCacheMetric: 'vllm:kv_cache_usage_perc',
+      secondsPerRequest: 5,
+      clock,
+    };
+    quick = await startModelServer(options);
+    slow = await startModelServer({ ...options, secondsPerRequest: 30 });
+    gateway = await startGateway({
+      regions: [{ region: US }],
+      policy: { mode: 'CUSTOM_METRICS', maxUtilizationPercent: 80, preferredRegions: [US] },
+      backends: () => backends,
+      healthCheckIntervalSeconds: 1000,
+      timeoutSeconds: 10,
+      clock,
+    });
+  });
+  afterAll(async () => {
+    await Promise.all([gateway?.close(), quick?.close(), slow?.close()]);
+  });
+
+  const send = () =>
+    fetch(`${gateway.addresses()[US]}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(completion()),
+    });
+
+  it('does not time out a request because the process was paused (300 ms: 30 simulated seconds)', async () => {
+    backends.splice(0, backends.length, { region: US, url: quick.url });
+    const answer = send();
+    await waitFor('the request to reach the model server', () => quick.inFlight() > 0);
+    const until = performance.now() + 300;
+    while (performance.now() < until);
+    const res = await answer;
+    await res.arrayBuffer();
+    expect(res.status).toBe(200);
+  });
+
+  it('still times out a backend slower than the policy, with a 504', async () => {
+    backends.splice(0, backends.length, { region: US, url: slow.url });
+    const res = await send();
+    expect(res.status).toBe(504);
+    expect(await res.json()).toEqual({
+      error: { code: 504, status: 'DEADLINE_EXCEEDED', message: 'upstream request timeout' },
+    });
+  });
+});

@@ -12,6 +12,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { parsePrometheus, sampleValue } from './metrics.js';
 import type { KvCacheMetric } from './model-server.js';
 import type { BackendView } from './routing.js';
+import { afterRunning } from './running-time.js';
 
 export interface BackendPoolOptions {
   backends: () => { region: string; url: string }[];
@@ -23,6 +24,7 @@ export interface BackendPoolOptions {
   metricsIntervalMs?: number;
   /** The custom metric; by default whichever the backend serves, the new name first. */
   metricName?: KvCacheMetric;
+  /** Wall ms a check or poll may take while the process runs (its pauses do not count). */
   checkTimeoutMs: number;
   /** Called when room may have appeared: a backend is healthy again or reported a fresher metric. */
   onRoom: () => void;
@@ -156,16 +158,21 @@ export class BackendPool {
 
   private get(url: string): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
-      const req = httpRequest(url, { agent: this.agent, timeout: this.opts.checkTimeoutMs }, (res) => {
+      const req = httpRequest(url, { agent: this.agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
-        );
+        res.on('end', () => {
+          cancel();
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+        });
         res.on('error', reject);
       });
-      req.on('timeout', () => req.destroy(new Error('timeout')));
-      req.on('error', reject);
+      const cancel = afterRunning(this.opts.checkTimeoutMs, () => req.destroy(new Error('timeout')));
+      req.on('error', (err) => {
+        cancel();
+        reject(err);
+      });
+      req.on('close', cancel);
       req.end();
     });
   }

@@ -18,6 +18,7 @@ import { BackendPool, type BackendState, type BackendStatus } from './backends.j
 import { BodyTooLarge, closeServer, listen, readBody, sendJson } from './http.js';
 import type { KvCacheMetric } from './model-server.js';
 import { chooseBackend, type BalancingPolicy } from './routing.js';
+import { afterRunning, RunningTime } from './running-time.js';
 
 export type { BackendStatus } from './backends.js';
 
@@ -38,6 +39,7 @@ export interface GatewayOptions {
   timeoutSeconds?: number;
   /** IN_FLIGHT: how long a request may wait for an endpoint under its limit (default timeoutSeconds). */
   queueTimeoutSeconds?: number;
+  /** Timeouts are simulated seconds on this clock; time the process was paused does not count. */
   clock: Clock;
 }
 
@@ -143,11 +145,11 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     wakeOne();
   }
 
-  /** Waits until something may have freed an endpoint; false when the deadline passed or the client left. */
-  function waitForRoom(deadline: number, res: ServerResponse): Promise<boolean> {
+  /** Waits until something may have freed an endpoint; false when the queue timeout passed or the client left. */
+  function waitForRoom(waiting: RunningTime, res: ServerResponse): Promise<boolean> {
     return new Promise((resolve) => {
       const done = (ok: boolean) => {
-        clearTimeout(timer);
+        cancelTimer();
         res.off('close', gone);
         const i = waiters.indexOf(wake);
         if (i >= 0) waiters.splice(i, 1);
@@ -155,7 +157,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       };
       const wake = () => done(true);
       const gone = () => done(false);
-      const timer = setTimeout(() => done(false), Math.max(0, deadline - Date.now()));
+      const cancelTimer = afterRunning(Math.max(0, queueMs - waiting.elapsedMs()), () => done(false));
       res.on('close', gone);
       waiters.push(wake);
     });
@@ -167,32 +169,36 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
     client: Client,
     res: ServerResponse,
   ): Promise<BackendState | undefined> {
-    const deadline = Date.now() + queueMs;
-    for (;;) {
-      if (closed || client.gone) return undefined;
-      const candidates = pool.current().filter((s) => !tried.has(s.url));
-      const choice = chooseBackend(
-        candidates.map((s) => pool.view(s)),
-        policy,
-        turn++,
-      );
-      const chosen = choice && candidates.find((s) => s.url === choice.backend.url);
-      if (chosen) {
-        acquire(chosen);
-        return chosen;
-      }
-      if (!candidates.some((s) => s.healthy)) {
-        rejected++;
-        rejectJson(res, 503, 'no healthy upstream');
-        return undefined;
-      }
-      if (!(await waitForRoom(deadline, res))) {
-        if (!client.gone) {
-          rejected++;
-          rejectJson(res, 503, `every endpoint is at maxInFlightRequestsPerEndpoint`);
+    const waiting = new RunningTime();
+    try {
+      for (;;) {
+        if (closed || client.gone) return undefined;
+        const candidates = pool.current().filter((s) => !tried.has(s.url));
+        const choice = chooseBackend(
+          candidates.map((s) => pool.view(s)),
+          policy,
+          turn++,
+        );
+        const chosen = choice && candidates.find((s) => s.url === choice.backend.url);
+        if (chosen) {
+          acquire(chosen);
+          return chosen;
         }
-        return undefined;
+        if (!candidates.some((s) => s.healthy)) {
+          rejected++;
+          rejectJson(res, 503, 'no healthy upstream');
+          return undefined;
+        }
+        if (!(await waitForRoom(waiting, res))) {
+          if (!client.gone) {
+            rejected++;
+            rejectJson(res, 503, `every endpoint is at maxInFlightRequestsPerEndpoint`);
+          }
+          return undefined;
+        }
       }
+    } finally {
+      waiting.stop();
     }
   }
 
@@ -210,7 +216,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
       const finish = (outcome: 'done' | 'retry') => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        cancelTimer();
         res.off('close', clientGone);
         release(s);
         resolve(outcome);
@@ -223,10 +229,10 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
           .join(', '),
       };
       const upstream = httpRequest(s.url + (req.url ?? '/'), { method: req.method, headers, agent });
-      const timer = setTimeout(() => {
+      const cancelTimer = afterRunning(timeoutMs, () => {
         timedOut = true;
         upstream.destroy(new Error('upstream timeout'));
-      }, timeoutMs);
+      });
       const clientGone = () => upstream.destroy(new Error('client went away'));
       res.on('close', clientGone);
 

@@ -1,24 +1,33 @@
 /**
  * A bounded load generator for the data plane: a fixed number of requests, a fixed concurrency,
- * a wall-clock deadline, loopback addresses only. The sandbox tests use it, and so can
- * `verify --load-test` against the sandbox (CONTRACT.md).
+ * a deadline, loopback addresses only. The sandbox tests use it, and so can `verify --load-test`
+ * against the sandbox (CONTRACT.md). Given the sandbox's clock, the deadline is in simulated
+ * seconds and the process's pauses do not count (running-time.ts), so a busy machine cannot cut a
+ * run short that the simulation would have finished.
  */
 import { setMaxListeners } from 'node:events';
 import { Agent, request as httpRequest } from 'node:http';
+import type { Clock } from '../clock.js';
 import { isLoopback } from './http.js';
+import { afterRunning } from './running-time.js';
 
 export interface LoadOptions {
   /** Full URL, e.g. `http://127.0.0.1:PORT/v1/completions`. Loopback only. */
   url: string;
   concurrency: number;
   requests: number;
-  /** Wall-clock seconds for the whole run; requests still open then are aborted and count as failed. */
+  /**
+   * Seconds for the whole run; requests still open then are aborted and count as failed. Wall
+   * seconds, or simulated seconds when `clock` is given.
+   */
   timeoutSeconds: number;
+  /** The sandbox's clock: `timeoutSeconds` and `rampSeconds` are simulated, pauses of the process left out. */
+  clock?: Clock;
   /** JSON body; when given the method defaults to POST. */
   body?: object;
   headers?: Record<string, string>;
   method?: string;
-  /** Wall-clock seconds over which the workers start one after another (default 0: all at once). */
+  /** Seconds over which the workers start one after another (default 0: all at once). */
   rampSeconds?: number;
   /** Count answers by the value of this response header (e.g. BACKEND_REGION_HEADER). */
   countByHeader?: string;
@@ -88,10 +97,16 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
     elapsedMs: 0,
   };
   const bump = (map: Record<string, number>, key: string) => void (map[key] = (map[key] ?? 0) + 1);
-  const deadline = setTimeout(() => {
+  const wallMs = (seconds: number) => (opts.clock ? opts.clock.wallMs(seconds) : seconds * 1000);
+  const afterMs = (ms: number, fire: () => void): (() => void) => {
+    if (opts.clock) return afterRunning(ms, fire);
+    const timer = setTimeout(fire, ms);
+    return () => clearTimeout(timer);
+  };
+  const cancelDeadline = afterMs(wallMs(opts.timeoutSeconds), () => {
     result.timedOut = true;
     abort.abort();
-  }, opts.timeoutSeconds * 1000);
+  });
 
   function one(): Promise<void> {
     const t0 = performance.now();
@@ -130,8 +145,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
   let next = 0;
   async function worker(index: number) {
-    const delayMs = opts.concurrency > 1 ? ((opts.rampSeconds ?? 0) * 1000 * index) / opts.concurrency : 0;
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    const delayMs = opts.concurrency > 1 ? (wallMs(opts.rampSeconds ?? 0) * index) / opts.concurrency : 0;
+    if (delayMs > 0) await new Promise<void>((r) => void afterMs(delayMs, r));
     while (next < opts.requests && !abort.signal.aborted) {
       next++;
       await one();
@@ -141,7 +156,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   try {
     await Promise.all(Array.from({ length: Math.min(opts.concurrency, opts.requests) }, (_, i) => worker(i)));
   } finally {
-    clearTimeout(deadline);
+    cancelDeadline();
     agent.destroy();
   }
   if (next < opts.requests) {
