@@ -49,6 +49,10 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   const engine = (cmd: Command) =>
     common(cmd)
       .option('--yes', 'go on without a prompt where something is replaced or destroyed')
+      .option(
+        '--allow-in-use',
+        "delete a platform's clusters although services outside this spec still run there (--yes alone never does)",
+      )
       .option('--sandbox [dir]', 'use the sandbox started with `spillway sandbox up` (its --state-dir)');
   const runEngine = (name: 'plan' | 'apply' | 'destroy') => async (opts: EngineCommandOptions) => {
     const commands = await import('./engine-commands.js');
@@ -130,17 +134,30 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       '10',
     )
     .option('--schemas <dir>', 'check Kubernetes objects against the upstream schemas in this folder')
-    .action(async (opts: { stateDir: string; faults?: string; timeScale: string; schemas?: string }) => {
-      const options: SandboxUpOptions = {
-        stateDir: opts.stateDir,
-        msPerSecond: opts.timeScale,
-        ...(opts.faults ? { faults: opts.faults } : {}),
-        ...(opts.schemas ? { schemas: opts.schemas } : {}),
-      };
-      // Loaded on demand: the sandbox brings gRPC and the Google clients, which validate does not need.
-      const { sandboxUp } = await import('./sandbox-up.js');
-      code = await sandboxUp(options, io, stopSignal());
-    });
+    .option(
+      '--no-region-header',
+      "the gateways do not name the serving region in their answers, as on GKE (the model servers' request counters tell)",
+    )
+    .action(
+      async (opts: {
+        stateDir: string;
+        faults?: string;
+        timeScale: string;
+        schemas?: string;
+        regionHeader: boolean;
+      }) => {
+        const options: SandboxUpOptions = {
+          stateDir: opts.stateDir,
+          msPerSecond: opts.timeScale,
+          ...(opts.faults ? { faults: opts.faults } : {}),
+          ...(opts.schemas ? { schemas: opts.schemas } : {}),
+          ...(opts.regionHeader === false ? { regionHeader: false } : {}),
+        };
+        // Loaded on demand: the sandbox brings gRPC and the Google clients, which validate does not need.
+        const { sandboxUp } = await import('./sandbox-up.js');
+        code = await sandboxUp(options, io, stopSignal());
+      },
+    );
 
   try {
     await program.parseAsync(argv, { from: 'user' });

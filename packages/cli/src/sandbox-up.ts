@@ -8,6 +8,8 @@ export interface SandboxUpOptions {
   faults?: string;
   msPerSecond: string;
   schemas?: string;
+  /** false: the gateways name no serving region in their answers, as on GKE. */
+  regionHeader?: boolean;
 }
 
 /**
@@ -40,6 +42,7 @@ export async function sandboxUp(options: SandboxUpOptions, io: Io, stop: Promise
     ...(faults ? { faults } : {}),
     stateDir,
     ...(options.schemas ? { upstreamDir: resolve(io.cwd, options.schemas) } : {}),
+    ...(options.regionHeader === false ? { regionHeader: false } : {}),
   });
   const env = {
     ...sandbox.env,

@@ -14,7 +14,7 @@ describe('spillway sandbox up', () => {
     const stateDir = join(mkdtempSync(join(tmpdir(), 'sandbox-up-')), 'state');
     const child = spawn(
       process.execPath,
-      [bin, 'sandbox', 'up', '--state-dir', stateDir, '--time-scale', '1'],
+      [bin, 'sandbox', 'up', '--state-dir', stateDir, '--time-scale', '1', '--no-region-header'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -24,6 +24,11 @@ export interface SandboxOptions {
   upstreamDir?: string;
   /** The simulated vLLM replicas: KV-cache capacity in concurrent sequences, simulated seconds per request. */
   modelServers?: { capacity?: number; secondsPerRequest?: number };
+  /**
+   * Whether the gateways name the serving region in a response header (default true). false: as
+   * on GKE, which sends none; who served is then read from the model servers' request counters.
+   */
+  regionHeader?: boolean;
   /** Where `gcloud/`, `kubeconfig` and `state.json` are kept while the sandbox runs. */
   stateDir?: string;
 }
@@ -90,6 +95,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     google,
     kube,
     modelServers: options.modelServers,
+    regionHeader: options.regionHeader,
   });
   live.controllers = controllers;
 

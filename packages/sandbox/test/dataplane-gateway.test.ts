@@ -322,7 +322,7 @@ describe('gateway, forwarding and failures', () => {
   });
 });
 
-describe('gateway, timeouts in simulated time', () => {
+describe('gateway, timeouts in simulated time, and no region header (as GKE)', () => {
   // A 10 s GCPBackendPolicy timeout is 100 ms here; a request takes 5 s (50 ms), a slow one 30 s.
   let quick: ModelServer;
   let slow: ModelServer;
@@ -345,6 +345,7 @@ describe('gateway, timeouts in simulated time', () => {
       backends: () => backends,
       healthCheckIntervalSeconds: 1000,
       timeoutSeconds: 10,
+      regionHeader: false,
       clock,
     });
   });
@@ -358,6 +359,17 @@ describe('gateway, timeouts in simulated time', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(completion()),
     });
+
+  it('names no region in its answers', async () => {
+    backends.splice(0, backends.length, { region: US, url: quick.url });
+    const res = await send();
+    await res.arrayBuffer();
+    expect([res.status, res.headers.get(BACKEND_REGION_HEADER), res.headers.get('via')]).toEqual([
+      200,
+      null,
+      '1.1 google',
+    ]);
+  });
 
   it('does not time out a request because the process was paused (300 ms: 30 simulated seconds)', async () => {
     backends.splice(0, backends.length, { region: US, url: quick.url });

@@ -14,6 +14,8 @@ export interface ControllerContext {
   kube: Map<string, KubeApiServer>;
   /** How the simulated vLLM replicas behave (KV-cache size in sequences, service time). */
   modelServers?: { capacity?: number; secondsPerRequest?: number };
+  /** Whether the gateways name the serving region in a response header (false: as GKE, none). */
+  regionHeader?: boolean;
 }
 
 export interface ClusterRef {

@@ -120,6 +120,7 @@ export class Gateways {
       healthCheckPath,
       timeoutSeconds,
       clock: this.ctx.clock,
+      regionHeader: this.ctx.regionHeader !== false,
       // Routes and imports are re-read on every request: they may change while the gateway serves.
       backends: () =>
         this.backends(

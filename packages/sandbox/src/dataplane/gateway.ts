@@ -39,6 +39,11 @@ export interface GatewayOptions {
   timeoutSeconds?: number;
   /** IN_FLIGHT: how long a request may wait for an endpoint under its limit (default timeoutSeconds). */
   queueTimeoutSeconds?: number;
+  /**
+   * Whether answers name the region that served them in BACKEND_REGION_HEADER (default true).
+   * false: as on GKE, whose load balancer names none; the model servers' counters then tell.
+   */
+  regionHeader?: boolean;
   /** Timeouts are simulated seconds on this clock; time the process was paused does not count. */
   clock: Clock;
 }
@@ -62,7 +67,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-/** The response header naming the region that served a request (the sandbox's own). */
+/** The response header naming the region that served a request (the sandbox's own; GKE sends none). */
 export const BACKEND_REGION_HEADER = 'x-spillway-backend-region';
 
 const HOP_BY_HOP = new Set([
@@ -104,6 +109,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
   let policy = opts.policy;
   let timeoutMs = clock.wallMs(opts.timeoutSeconds ?? 30);
   const queueMs = clock.wallMs(opts.queueTimeoutSeconds ?? opts.timeoutSeconds ?? 30);
+  const regionHeader = opts.regionHeader !== false;
   const agent = new Agent({ keepAlive: true });
   const waiters: (() => void)[] = [];
   const regionStats = new Map<string, { served: number; inFlight: number }>();
@@ -240,7 +246,7 @@ export async function startGateway(opts: GatewayOptions): Promise<Gateway> {
         res.writeHead(up.statusCode ?? 502, {
           ...endToEndHeaders(up.headers),
           via: '1.1 google',
-          [BACKEND_REGION_HEADER]: s.region,
+          ...(regionHeader ? { [BACKEND_REGION_HEADER]: s.region } : {}),
         });
         up.pipe(res);
         up.on('error', () => res.destroy());
