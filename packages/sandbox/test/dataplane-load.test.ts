@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Clock } from '../src/clock.js';
 import { percentile, runLoad } from '../src/dataplane/load.js';
 
 describe('runLoad, the bounded load generator', () => {
@@ -59,6 +60,24 @@ describe('runLoad, the bounded load generator', () => {
       statuses: { aborted: 3, 'not sent': 7 },
     });
     expect(result.elapsedMs).toBeLessThan(5000);
+    for (const res of hung.splice(0)) res.destroy();
+  });
+
+  it('given the sandbox clock, keeps its deadline in simulated seconds, a pause of the process not counted', async () => {
+    const t0 = performance.now();
+    const running = runLoad({
+      url: `${url}/hang`,
+      concurrency: 1,
+      requests: 1,
+      timeoutSeconds: 10, // 100 ms at 10 ms per simulated second
+      clock: new Clock(10),
+    });
+    await new Promise((r) => setTimeout(r, 10));
+    const until = performance.now() + 200;
+    while (performance.now() < until); // the whole process stops for 200 ms
+    const result = await running;
+    expect(result).toMatchObject({ ok: 0, failed: 1, timedOut: true, statuses: { aborted: 1 } });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(290);
     for (const res of hung.splice(0)) res.destroy();
   });
 
