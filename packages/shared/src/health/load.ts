@@ -1,5 +1,6 @@
 import type { Cloud } from '../cloud/clients.js';
 import type { Service } from '../spec/model.js';
+import { readCounters, scrapeSettleMs, servedSince } from './counters.js';
 import { SERVED_REGION_HEADER, type Check } from './model.js';
 import { completionRequest } from './verify.js';
 
@@ -18,6 +19,8 @@ export interface LoadStep {
   byRegion: Record<string, number>;
   /** Highest KV-cache utilization seen per region during the step. */
   peakUtilization: Record<string, number>;
+  /** Failed requests by why: `HTTP <status>`, `timeout`, `error` or `not sent` (at the step's deadline). */
+  failures?: Record<string, number>;
 }
 
 export interface LoadReport {
@@ -46,7 +49,7 @@ export async function loadTest(service: Service, options: LoadOptions): Promise<
   const { body, headers } = completionRequest(service);
   const results: LoadStep[] = [];
   for (const concurrency of steps) {
-    const before = await servedByRegion(service, options.cloud);
+    const before = await readCounters(service, options.cloud);
     const step: LoadStep = {
       concurrency,
       requests: perStep,
@@ -56,6 +59,10 @@ export async function loadTest(service: Service, options: LoadOptions): Promise<
       peakUtilization: {},
     };
     const deadline = Date.now() + (options.stepTimeoutSeconds ?? 60) * 1000;
+    const fail = (why: string) => {
+      step.failed++;
+      step.failures = { ...step.failures, [why]: (step.failures?.[why] ?? 0) + 1 };
+    };
     let sent = 0;
     let sampling = true;
     const sampler = (async () => {
@@ -79,30 +86,30 @@ export async function loadTest(service: Service, options: LoadOptions): Promise<
           });
           await response.arrayBuffer();
           if (response.status !== 200) {
-            step.failed++;
+            fail(`HTTP ${response.status}`);
             continue;
           }
           step.ok++;
           const region =
             options.attribution === 'monitoring' ? null : response.headers.get(SERVED_REGION_HEADER);
           if (region) step.byRegion[region] = (step.byRegion[region] ?? 0) + 1;
-        } catch {
-          step.failed++;
+        } catch (error) {
+          fail((error as Error).name === 'TimeoutError' ? 'timeout' : 'error');
         }
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));
     sampling = false;
     await sampler;
-    step.failed += perStep - sent;
-    if (Object.keys(step.byRegion).length === 0 && step.ok > 0) {
-      // Real GKE does not say which region answered: the model servers' own counters do, once scraped.
-      if (!options.cloud.emulated) await new Promise((r) => setTimeout(r, SCRAPE_SETTLE_MS));
-      const after = await servedByRegion(service, options.cloud);
-      for (const [region, count] of Object.entries(after)) {
-        const delta = count - (before[region] ?? 0);
-        if (delta > 0) step.byRegion[region] = delta;
-      }
+    for (let i = sent; i < perStep; i++) fail('not sent');
+    if (Object.keys(step.byRegion).length === 0 && step.ok > 0 && before) {
+      // Real GKE does not say which region answered: the model servers' own counters do, once
+      // scraped; poll until they account for this step's answers or the scrapes should have landed.
+      const seen = await servedSince(service, options.cloud, before, step.ok, {
+        pollMs: options.cloud.emulated ? 10 : 2_000,
+        settleMs: scrapeSettleMs(options.cloud),
+      });
+      step.byRegion = seen.byRegion;
     }
     results.push(step);
   }
@@ -112,14 +119,6 @@ export async function loadTest(service: Service, options: LoadOptions): Promise<
     svg: shareSvg(service, results),
     mermaid: shareMermaid(service, results),
   };
-}
-
-/** Managed Prometheus scrapes the model servers every 5 s (the PodMonitoring's interval): wait for two. */
-const SCRAPE_SETTLE_MS = 12_000;
-
-/** Requests served so far per region: vLLM's request_success_total, summed by cluster. */
-async function servedByRegion(service: Service, cloud: Cloud): Promise<Record<string, number>> {
-  return byRegion(service, cloud, 'sum by (cluster) (vllm:request_success_total)');
 }
 
 /** KV-cache utilization per region, from Cloud Monitoring's Prometheus API. */
@@ -163,7 +162,7 @@ function policyChecks(service: Service, steps: LoadStep[]): Check[] {
       detail:
         failed === 0
           ? `${steps.reduce((n, s) => n + s.ok, 0)} completions, all HTTP 200`
-          : `${failed} request(s) failed — the fleet is out of capacity or a region is unhealthy`,
+          : `${failed} request(s) failed (${failureSummary(steps)}) — the fleet is out of capacity or a region is unhealthy`,
     },
   ];
   if (!preferred.length || threshold === undefined) return checks;
@@ -194,6 +193,15 @@ function policyChecks(service: Service, steps: LoadStep[]): Check[] {
     });
   }
   return checks;
+}
+
+function failureSummary(steps: LoadStep[]): string {
+  const all: Record<string, number> = {};
+  for (const s of steps)
+    for (const [why, n] of Object.entries(s.failures ?? {})) all[why] = (all[why] ?? 0) + n;
+  return Object.entries(all)
+    .map(([why, n]) => `${why} ×${n}`)
+    .join(', ');
 }
 
 const COLORS = ['#1a73e8', '#e8710a', '#188038', '#d93025', '#9334e6', '#12b5cb'];
