@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { applySpec, readHealth, verifySpec, type Cloud, type HealthReport } from '@spillway/shared';
+import {
+  applySpec,
+  failoverDrill,
+  readHealth,
+  verifySpec,
+  type Cloud,
+  type HealthReport,
+} from '@spillway/shared';
 import type { Sandbox } from '@spillway/sandbox';
 import { exampleSpec, sandboxAndCloud, TIMING } from './helpers.js';
 
@@ -200,9 +207,43 @@ describe('verify', () => {
     expect(report.regions.find((r) => r.region === 'us-east4')!.state).toBe('down');
     await restore();
   }, 60_000);
+});
 
-  it('runs a failover drill: the other region serves while the preferred one is down, then it recovers', async () => {
-    const report = await verifySpec(spec, { ...OPTIONS(), failoverDrill: { phaseTimeoutMs: 20_000 } });
+describe('verify --failover-drill, as on GKE: the gateway names no region in its answers', () => {
+  let gke: Sandbox;
+  let gkeCloud: Cloud;
+  let gkeEnv: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    ({ sandbox: gke, cloud: gkeCloud, env: gkeEnv } = await sandboxAndCloud({ regionHeader: false }));
+    if (
+      !(await applySpec(spec, { cloud: gkeCloud, timing: TIMING, env: gkeEnv, allowReplace: false }))
+        .converged
+    )
+      throw new Error('setup');
+  }, 120_000);
+  afterAll(async () => {
+    await gkeCloud?.close();
+    await gke?.close();
+  });
+  const east = () => [...gke.kube.values()].find((s) => s.cluster === 'gke-east')!.store;
+  const servedInEast = () =>
+    gke.controllers.workloads
+      .all()
+      .filter((r) => r.region === 'us-east4')
+      .reduce((n, r) => n + r.server.served(), 0);
+
+  it("runs a failover drill from the model servers' counters: the other region serves while the preferred one is down, then it recovers", async () => {
+    let report = await verifySpec(spec, { cloud: gkeCloud, regionTimeoutMs: 3_000, from: 'runner' });
+    for (let i = 0; i < 50 && !report.ok; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      report = await verifySpec(spec, { cloud: gkeCloud, regionTimeoutMs: 3_000, from: 'runner' });
+    }
+    report = await verifySpec(spec, {
+      cloud: gkeCloud,
+      regionTimeoutMs: 3_000,
+      from: 'runner',
+      failoverDrill: { phaseTimeoutMs: 20_000 },
+    });
     const drill = report.failoverDrills!['food-review']!;
     expect(drill.map((c) => [c.name, c.ok])).toEqual([
       ['failover: other regions serve', true],
@@ -212,8 +253,40 @@ describe('verify', () => {
     expect(drill[1]!.detail).toMatch(
       /^us-east4 served again \d+\.\d s after its model servers were restored$/,
     );
-    expect(
-      server('gke-east').store.get('apps/v1', 'Deployment', 'default', POOL)!.spec.replicas,
-    ).toBeGreaterThan(0);
+    expect(east().get('apps/v1', 'Deployment', 'default', POOL)!.spec.replicas).toBeGreaterThan(0);
+    // The restored replica itself served (the recovery was not read from an answer without a header).
+    expect(servedInEast()).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('does not take an answer from the other region for a recovery: a preferred region that stays down fails the drill', async () => {
+    const service = spec.services[0]!;
+    const address = (await readHealth(spec, { cloud: gkeCloud, regionTimeoutMs: 3_000 })).regions.find(
+      (r) => r.region === 'us-east4',
+    )!.gatewayAddress!;
+    // Its model servers cannot be scheduled: once the drill scales them away, they do not come back.
+    const deployment = east().get('apps/v1', 'Deployment', 'default', POOL)!;
+    const pod = deployment.spec.template.spec;
+    east().update({
+      ...deployment,
+      spec: {
+        ...deployment.spec,
+        template: {
+          ...deployment.spec.template,
+          spec: { ...pod, nodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-tesla-t4' } },
+        },
+      },
+    });
+    const drill = await failoverDrill(spec, service, address, {
+      cloud: gkeCloud,
+      phaseTimeoutMs: 3_000,
+      pollMs: 25,
+    });
+    expect(drill.map((c) => [c.name, c.ok])).toEqual([
+      ['failover: other regions serve', true],
+      ['failover: preferred region recovers', false],
+    ]);
+    expect(drill[1]!.detail).toBe(
+      'us-east4 did not serve again within 3 s — check its Deployment and node pool',
+    );
   }, 60_000);
 });
