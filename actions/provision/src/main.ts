@@ -46,6 +46,7 @@ export async function run(): Promise<void> {
       }
     };
     const allowReplace = booleanInput('allow_replace');
+    const allowInUse = booleanInput('allow_in_use');
     try {
       const plan = await core.group('Plan', () => planSpec(spec, { cloud, timing, env }));
       const changes = plan.resources.filter((r) => r.action !== 'noop');
@@ -62,10 +63,10 @@ export async function run(): Promise<void> {
       }
       const result =
         command === 'apply'
-          ? await core.group('Apply', () => applySpec(spec, { cloud, timing, env, allowReplace, onEvent }))
-          : await core.group('Destroy', () =>
-              destroySpec(spec, { cloud, timing, env, allowInUse: allowReplace, onEvent }),
-            );
+          ? await core.group('Apply', () =>
+              applySpec(spec, { cloud, timing, env, allowReplace, allowInUse, onEvent }),
+            )
+          : await core.group('Destroy', () => destroySpec(spec, { cloud, timing, env, allowInUse, onEvent }));
       if (result.refused)
         throw new Error(`${result.refused.replace('run again with --yes', "set allow_replace: 'true'")}`);
       const changed = result.resources.filter((r) => r.state === 'done' && r.action !== 'noop');

@@ -26,6 +26,8 @@ export interface EngineCommandOptions {
   platform?: string[];
   output: Output;
   yes?: boolean;
+  /** Override "still used by services outside this spec" (never implied by --yes). */
+  allowInUse?: boolean;
   /** The state directory of a sandbox started with `spillway sandbox up` (true: the default one). */
   sandbox?: string | boolean;
 }
@@ -187,6 +189,7 @@ export async function applyCommand(
         timing,
         env: ready.env,
         allowReplace: !!options.yes,
+        allowInUse: !!options.allowInUse,
         onEvent: progress.listener,
       });
       if (report.refused && !options.yes) {
@@ -197,6 +200,7 @@ export async function applyCommand(
             timing,
             env: ready.env,
             allowReplace: true,
+            allowInUse: !!options.allowInUse,
             onEvent: progress.listener,
           });
         }
@@ -261,7 +265,7 @@ export async function destroyCommand(
         timing,
         env: ready.env,
         onEvent: progress.listener,
-        allowInUse: !!options.yes,
+        allowInUse: !!options.allowInUse,
       });
       progress.stop();
       if (options.output === 'json') io.stdout(JSON.stringify(report, null, 2) + '\n');

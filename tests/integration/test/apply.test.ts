@@ -4,8 +4,11 @@ import { isMutatingCall, type Sandbox } from '@spillway/sandbox';
 import { CANARY, exampleSpec, sandboxAndCloud, TIMING } from './helpers.js';
 
 let sandbox: Sandbox;
+/** Calls that change a resource; the run's own claim (a Lease it takes and gives back) is not one. */
 const mutatingCalls = () =>
-  [...sandbox.faults.calls].filter(([key]) => isMutatingCall(key)).reduce((n, [, count]) => n + count, 0);
+  [...sandbox.faults.calls]
+    .filter(([key]) => isMutatingCall(key) && !key.endsWith(' leases'))
+    .reduce((n, [, count]) => n + count, 0);
 let cloud: Cloud;
 let env: NodeJS.ProcessEnv;
 const events: ProgressEvent[] = [];

@@ -182,7 +182,7 @@ describe('destroy', () => {
     ).toBe(true);
     const platformOnly = exampleSpec(exampleText.split(/^---$/m)[0]!);
     await expect(destroySpec(platformOnly, { cloud, timing: TIMING, env })).rejects.toThrow(
-      'platform inference-prod is still used by service(s) food-review (in gke-east), food-review (in gke-west): destroy them first, or pass --yes',
+      'platform inference-prod is still used by service(s) food-review (in gke-east), food-review (in gke-west): destroy them first, or pass --allow-in-use',
     );
     expect(Object.keys(sandbox.gke.model.state.clusters)).toHaveLength(2);
     const serviceOnly = await destroySpec(exampleSpec(), { cloud, timing: TIMING, env, allowInUse: true });

@@ -41,6 +41,13 @@ export function createApplyAction(options: SpillwayActionsOptions) {
             .describe(
               'Allow replacing resources whose immutable fields changed (default false: such a plan is refused)',
             ),
+        allowInUse: (z) =>
+          z
+            .boolean()
+            .optional()
+            .describe(
+              "Allow deleting a platform's clusters although services outside this spec still run there (default false; never implied by allowReplace)",
+            ),
       },
       output: {
         converged: (z) => z.boolean().describe('Every resource reached its desired state'),
@@ -69,6 +76,7 @@ export function createApplyAction(options: SpillwayActionsOptions) {
                 timing,
                 env: tokenEnv(env, options.tokenVariables),
                 allowReplace: ctx.input.allowReplace ?? false,
+                allowInUse: ctx.input.allowInUse ?? false,
                 onEvent: progressToLog(ctx.logger, redact),
               }),
             );
