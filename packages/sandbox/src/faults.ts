@@ -1,8 +1,39 @@
 /**
  * Faults on demand (issue 3): error rates per method, latency, operations that end in error, lost
- * responses (applied on the server, a failure for the client) and dark regions. Random choices come
- * from a seeded generator so a failing test can be replayed.
+ * responses (applied on the server, a failure for the client), quotas (hard, per-minute, concurrent
+ * operations; worded as each API words them, see fault-errors.ts) and dark regions. Random choices
+ * come from a seeded generator so a failing test can be replayed.
+ *
+ * A plan is JSON (`spillway sandbox up --faults FILE`), e.g.:
+ *
+ *   { "seed": 7, "rules": [
+ *     { "api": "container", "method": "ListClusters", "errorRate": 0.3, "status": 429 },
+ *     { "api": "container", "method": "CreateNodePool",
+ *       "operationError": { "code": "GCE_STOCKOUT", "message": "no H100 in us-east4-a" }, "times": 1 },
+ *     { "api": "container", "method": "CreateNodePool",
+ *       "quota": { "metric": "NVIDIA_H100_GPUS", "region": "us-east4", "limit": 8, "usage": 8 } },
+ *     { "api": "compute", "method": "subnetworks.insert",
+ *       "quota": { "metric": "SUBNETWORKS", "limit": 100, "usage": 100 } },
+ *     { "api": "gkehub", "method": "memberships.create", "rateLimit": {}, "times": 2 },
+ *     { "api": "container", "method": "CreateNodePool", "concurrentOperations": { "limit": 5 }, "times": 1 } ],
+ *   "darkRegions": [] }
+ *
+ * A rule with `quota`, `rateLimit` or `concurrentOperations` fires on every call it matches (with
+ * probability `errorRate` when that is given; `status` does not apply), at most `times` times.
  */
+import {
+  concurrentOperationsError,
+  quotaError,
+  quotaOperationError,
+  rateLimitError,
+  regionOf,
+  shortfall,
+  type ConcurrentOperationsFault,
+  type QuotaFault,
+  type RateLimitFault,
+} from './fault-errors.js';
+
+export type { ConcurrentOperationsFault, QuotaFault, RateLimitFault } from './fault-errors.js';
 export type ApiName =
   'container' | 'gkehub' | 'compute' | 'cloudresourcemanager' | 'serviceusage' | 'monitoring' | 'kubernetes';
 
@@ -21,6 +52,20 @@ export interface FaultRule {
   lostResponseRate?: number;
   /** Operations started by matching calls end in this error, e.g. { code: 'GCE_STOCKOUT', message: '…' }. */
   operationError?: { code: string; message: string };
+  /**
+   * A hard quota, e.g. { metric: 'NVIDIA_H100_GPUS', region: 'us-east4', limit: 8, usage: 8 }: GKE
+   * refuses the create (403 PERMISSION_DENIED, `Insufficient regional quota to satisfy request …`),
+   * or with `when: 'operation'` its operation ends in GCE_QUOTA_EXCEEDED; Compute answers 403
+   * QUOTA_EXCEEDED (`Quota 'M' exceeded.  Limit: 8.0 in region R.`). See fault-errors.ts.
+   */
+  quota?: QuotaFault;
+  /**
+   * A per-minute rate quota: 429 RESOURCE_EXHAUSTED `Quota exceeded for quota metric 'Write
+   * requests' and limit 'Write requests per minute' of service …` with ErrorInfo RATE_LIMIT_EXCEEDED.
+   */
+  rateLimit?: RateLimitFault;
+  /** The concurrent-operations quota: GKE's 429 `Too many operations: cluster "C" hits the concurrent operations quota N …`. */
+  concurrentOperations?: ConcurrentOperationsFault;
   /** How many times the rule may fire; unlimited when omitted. */
   times?: number;
 }
@@ -32,8 +77,34 @@ export interface FaultPlan {
   darkRegions?: string[];
 }
 
+/** An injected error, for the faces to render: REST as Google's JSON error, gRPC as a status with details. */
+export interface InjectedError {
+  /** HTTP status. */
+  status: number;
+  /** errors[0].reason of the JSON error: rateLimitExceeded, quotaExceeded, forbidden … */
+  reason: string;
+  message: string;
+  /** The canonical status when the HTTP code alone does not say it (403 PERMISSION_DENIED); the gRPC code follows it. */
+  statusName?: string;
+  /** errors[0].domain of the JSON error (default `global`). */
+  domain?: string;
+  /** google.rpc.Status details (ErrorInfo, Help, LocalizedMessage) as JSON, each with its `@type`. */
+  details?: Record<string, unknown>[];
+}
+
+/** Where a call lands, for rules that depend on it (a quota is per region) and for the wording of their errors. */
+export interface CallContext {
+  project?: string;
+  /** A GKE location (zone or region), a Compute region, or `global`. */
+  location?: string;
+  /** The GKE cluster the call is about. */
+  cluster?: string;
+  /** The request (proto3 JSON or REST body): a GKE quota error says how much of the metric it asks for. */
+  request?: unknown;
+}
+
 export interface FaultDecision {
-  error?: { status: number; reason: string; message: string };
+  error?: InjectedError;
   latencySeconds: number;
   lostResponse: boolean;
   operationError?: { code: string; message: string };
@@ -86,7 +157,7 @@ export class Faults {
     return this.plan.darkRegions.includes(region);
   }
 
-  decide(api: ApiName, method: string): FaultDecision {
+  decide(api: ApiName, method: string, context: CallContext = {}): FaultDecision {
     const key = `${api} ${method}`;
     this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
     const decision: FaultDecision = { latencySeconds: 0, lostResponse: false };
@@ -94,12 +165,15 @@ export class Faults {
       if (rule.api && rule.api !== '*' && rule.api !== api) continue;
       if (rule.method && rule.method !== '*' && rule.method !== method) continue;
       if (rule.times !== undefined && (this.fired.get(rule) ?? 0) >= rule.times) continue;
+      if (rule.quota?.region && regionOf(context.location) !== rule.quota.region) continue;
       let fired = false;
       if (rule.latencySeconds) {
         decision.latencySeconds += rule.latencySeconds;
         fired = true;
       }
-      if (!decision.error && rule.errorRate && this.random() < rule.errorRate) {
+      if (rule.quota || rule.rateLimit || rule.concurrentOperations) {
+        if (this.quotaFault(rule, api, method, context, decision)) fired = true;
+      } else if (!decision.error && rule.errorRate && this.random() < rule.errorRate) {
         const status = rule.status ?? 503;
         decision.error = {
           status,
@@ -120,6 +194,36 @@ export class Faults {
       if (fired) this.fired.set(rule, (this.fired.get(rule) ?? 0) + 1);
     }
     return decision;
+  }
+
+  /** Applies a rule's quota, rate limit or concurrent-operations quota to the decision; true if it fired. */
+  private quotaFault(
+    rule: FaultRule,
+    api: ApiName,
+    method: string,
+    context: CallContext,
+    decision: FaultDecision,
+  ): boolean {
+    const atOperation = rule.quota?.when === 'operation';
+    if (atOperation ? decision.operationError : decision.error) return false;
+    const short = rule.quota ? shortfall(api, rule.quota, context) : undefined;
+    if (rule.quota && !short) return false; // the request fits in the quota
+    if (rule.errorRate !== undefined && !(this.random() < rule.errorRate)) return false;
+    const mutating = isMutatingCall(`${api} ${method}`);
+    if (rule.quota && atOperation) {
+      decision.operationError = quotaOperationError(api, rule.quota, context);
+      this.log.push({ api, method, fault: `operation error ${decision.operationError.code}` });
+    } else if (rule.quota) {
+      decision.error = quotaError(api, rule.quota, context, short!);
+      this.log.push({ api, method, fault: `quota ${rule.quota.metric}` });
+    } else if (rule.rateLimit) {
+      decision.error = rateLimitError(api, rule.rateLimit, context, mutating);
+      this.log.push({ api, method, fault: 'rate limit' });
+    } else {
+      decision.error = concurrentOperationsError(api, rule.concurrentOperations!, context, mutating);
+      this.log.push({ api, method, fault: 'concurrent operations' });
+    }
+    return true;
   }
 }
 

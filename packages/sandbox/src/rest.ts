@@ -11,6 +11,8 @@ export class ApiError extends Error {
     readonly reason = STATUS_NAMES[code]?.toLowerCase() ?? 'error',
     /** The canonical status when the HTTP code alone is ambiguous (400 FAILED_PRECONDITION, 409 ABORTED). */
     readonly statusName?: string,
+    /** errors[0].domain (default `global`) and google.rpc details (ErrorInfo …, each with its `@type`). */
+    readonly extra: { domain?: string; details?: Record<string, unknown>[] } = {},
   ) {
     super(message);
   }
@@ -133,10 +135,18 @@ async function handle(
       new ApiError(pathMatched ? 405 : 404, `${req.method} ${path} is not served by the ${api} sandbox`),
     );
   }
-  const decision = deps.faults.decide(api, match.route.name);
+  const p = match.params;
+  const decision = deps.faults.decide(api, match.route.name, {
+    project: p.project,
+    location: p.location ?? p.region ?? p.zone,
+    cluster: p.cluster,
+    request: body,
+  });
   if (decision.latencySeconds) await deps.clock.sleep(decision.latencySeconds);
-  if (decision.error)
-    return sendError(res, new ApiError(decision.error.status, decision.error.message, decision.error.reason));
+  if (decision.error) {
+    const { status, message, reason, statusName, domain, details } = decision.error;
+    return sendError(res, new ApiError(status, message, reason, statusName, { domain, details }));
+  }
   try {
     const result = await match.route.handler({
       method: req.method!,
@@ -189,7 +199,8 @@ function sendError(res: ServerResponse, error: ApiError) {
         code: error.code,
         message: error.message,
         status,
-        errors: [{ message: error.message, domain: 'global', reason: error.reason }],
+        errors: [{ message: error.message, domain: error.extra.domain ?? 'global', reason: error.reason }],
+        ...(error.extra.details ? { details: error.extra.details } : {}),
       },
     }),
   );

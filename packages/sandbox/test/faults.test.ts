@@ -44,3 +44,55 @@ describe('the fault plan', () => {
     expect(faults.isDark('us-east4')).toBe(false);
   });
 });
+
+describe('quota rules', () => {
+  const quota = { metric: 'NVIDIA_H100_GPUS', region: 'us-east4', limit: 16, usage: 8 };
+  const pool = (nodes: number, extra: Record<string, unknown> = {}) => ({
+    name: 'h100',
+    initialNodeCount: nodes,
+    config: { accelerators: [{ acceleratorType: 'nvidia-h100-80gb', acceleratorCount: '8' }], ...extra },
+  });
+  const call = (faults: Faults, location: string, nodePool: unknown) =>
+    faults.decide('container', 'CreateNodePool', {
+      project: 'my-project',
+      location,
+      cluster: 'gke-east',
+      request: { parent: `projects/my-project/locations/${location}/clusters/gke-east`, nodePool },
+    });
+
+  it('fires only in its region, only for requests over what is available, counting zones and Spot', () => {
+    const faults = new Faults({ rules: [{ api: 'container', method: 'CreateNodePool', quota }] });
+    expect(call(faults, 'europe-west3-a', pool(2)).error).toBeUndefined();
+    expect(call(faults, 'us-east4-a', pool(1)).error).toBeUndefined(); // 8 GPUs, 8 available
+    expect(call(faults, 'us-east4-a', { name: 'cpu', initialNodeCount: 3 }).error).toBeUndefined();
+    expect(call(faults, 'us-east4-a', pool(1, { spot: true })).error).toBeUndefined(); // PREEMPTIBLE_NVIDIA_H100_GPUS
+    // A regional cluster's pool has nodes in three zones: 1 node × 8 GPUs × 3 zones.
+    expect(call(faults, 'us-east4', pool(1)).error).toMatchObject({
+      status: 403,
+      statusName: 'PERMISSION_DENIED',
+      message: expect.stringContaining(
+        "request requires '24.0' and is short '16.0'. project has a quota of '16.0' with '8.0' available.",
+      ),
+    });
+    expect(faults.log).toEqual([
+      { api: 'container', method: 'CreateNodePool', fault: 'quota NVIDIA_H100_GPUS' },
+    ]);
+  });
+
+  it('fires on every call without errorRate (up to times), and keeps the seeded sequence of the other rules', () => {
+    const plan = {
+      seed: 5,
+      rules: [
+        { api: 'gkehub' as const, method: 'memberships.create', rateLimit: {}, times: 2 },
+        { api: 'container' as const, errorRate: 0.3, status: 429 },
+      ],
+    };
+    const faults = new Faults(plan);
+    expect([1, 2, 3].map(() => faults.decide('gkehub', 'memberships.create').error?.status)).toEqual([
+      429,
+      429,
+      undefined,
+    ]);
+    expect(sequence(faults, 50)).toEqual(sequence(new Faults(plan), 50));
+  });
+});

@@ -309,6 +309,107 @@ describe('ClusterManager over gRPC, with @google-cloud/container', () => {
   });
 });
 
+describe('quota faults over gRPC, as GKE gives them', () => {
+  const cluster = `${parent}/clusters/gke-west`;
+  const h100Pool = (name: string, nodes: number) => ({
+    name,
+    initialNodeCount: nodes,
+    config: {
+      machineType: 'a3-highgpu-8g',
+      accelerators: [{ acceleratorType: 'nvidia-h100-80gb', acceleratorCount: '8' }],
+    },
+  });
+
+  it('refuses a node pool over the regional GPU quota at once with PERMISSION_DENIED, and takes one that fits', async () => {
+    faults.setPlan({
+      rules: [
+        {
+          api: 'container',
+          method: 'CreateNodePool',
+          quota: { metric: 'NVIDIA_H100_GPUS', region: 'europe-west3', limit: 8, usage: 0 },
+        },
+      ],
+    });
+    await expect(
+      client.createNodePool({ parent: cluster, nodePool: h100Pool('h100-16', 2) }),
+    ).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+      details:
+        "Insufficient regional quota to satisfy request: resource \"NVIDIA_H100_GPUS\": request requires '16.0' and is short '8.0'. " +
+        "project has a quota of '8.0' with '8.0' available. " +
+        `View and manage quotas at https://console.cloud.google.com/iam-admin/quotas?usage=USED&project=${PROJECT}.`,
+    });
+    await expect(client.getNodePool({ name: `${cluster}/nodePools/h100-16` })).rejects.toMatchObject({
+      code: grpc.status.NOT_FOUND,
+    });
+    const [op] = await client.createNodePool({ parent: cluster, nodePool: h100Pool('h100-8', 1) });
+    await waitDone(`${parent}/operations/${op.name}`);
+    const [cpu] = await client.createNodePool({
+      parent: cluster,
+      nodePool: { name: 'cpu', initialNodeCount: 3 },
+    });
+    await waitDone(`${parent}/operations/${cpu.name}`);
+    expect(faults.log.filter((f) => f.fault.startsWith('quota'))).toEqual([
+      { api: 'container', method: 'CreateNodePool', fault: 'quota NVIDIA_H100_GPUS' },
+    ]);
+  });
+
+  it('with when: operation, ends the create in GCE_QUOTA_EXCEEDED (code 8) and the pool in ERROR', async () => {
+    faults.setPlan({
+      rules: [
+        {
+          api: 'container',
+          method: 'CreateNodePool',
+          quota: { metric: 'NVIDIA_H100_GPUS', limit: 8, usage: 8, when: 'operation' },
+        },
+      ],
+    });
+    const [op] = await client.createNodePool({ parent: cluster, nodePool: h100Pool('h100-late', 1) });
+    const done = await waitDone(`${parent}/operations/${op.name}`);
+    expect(done.error?.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(done.error?.message).toMatch(
+      /^GCE_QUOTA_EXCEEDED: Instance 'gke-gke-west-h100-late-[0-9a-f]{8}-[0-9a-f]{4}' creation failed: Quota 'NVIDIA_H100_GPUS' exceeded\. {2}Limit: 8\.0 in region europe-west3\.$/,
+    );
+    expect(done.clusterConditions?.[0]).toMatchObject({
+      code: 'GCE_QUOTA_EXCEEDED',
+      canonicalCode: 'RESOURCE_EXHAUSTED',
+    });
+    const [pool] = await client.getNodePool({ name: `${cluster}/nodePools/h100-late` });
+    expect(pool.status).toBe('ERROR');
+  });
+
+  it('answers a per-minute rate quota with RESOURCE_EXHAUSTED and an ErrorInfo RATE_LIMIT_EXCEEDED the client decodes', async () => {
+    faults.setPlan({ rules: [{ api: 'container', method: 'CreateNodePool', rateLimit: {}, times: 1 }] });
+    const error: any = await client
+      .createNodePool({ parent: cluster, nodePool: { name: 'limited', initialNodeCount: 1 } })
+      .catch((e: unknown) => e);
+    expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
+    expect(error.details).toMatch(
+      /^Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute' of service 'container\.googleapis\.com' for consumer 'project_number:\d+'\.$/,
+    );
+    expect(error.reason).toBe('RATE_LIMIT_EXCEEDED');
+    expect(error.domain).toBe('googleapis.com');
+    expect(error.errorInfoMetadata).toMatchObject({
+      service: 'container.googleapis.com',
+      quota_limit: 'WriteRequestsPerMinutePerProject',
+      quota_metric: 'container.googleapis.com/write_requests',
+    });
+  });
+
+  it('answers the concurrent-operations quota with RESOURCE_EXHAUSTED "Too many operations"', async () => {
+    faults.setPlan({
+      rules: [{ api: 'container', method: 'CreateNodePool', concurrentOperations: { limit: 5 }, times: 1 }],
+    });
+    await expect(
+      client.createNodePool({ parent: cluster, nodePool: { name: 'busy', initialNodeCount: 1 } }),
+    ).rejects.toMatchObject({
+      code: grpc.status.RESOURCE_EXHAUSTED,
+      details:
+        'Too many operations: cluster "gke-west" hits the concurrent operations quota 5, please try again later.',
+    });
+  });
+});
+
 describe('ClusterManager over REST', () => {
   it('lists clusters on the v1 path', async () => {
     const response = await fetch(`http://${gke.restHost}/v1/${parent}/clusters`);
@@ -337,6 +438,36 @@ describe('ClusterManager over REST', () => {
     await waitDone(`${parent}/operations/${op.name}`);
     const cluster = (await (await fetch(url)).json()) as any;
     expect(cluster.networkConfig.gatewayApiConfig.channel).toBe('CHANNEL_STANDARD');
+  });
+
+  it('answers a node pool over the GPU quota with 403 PERMISSION_DENIED, as gcloud shows it', async () => {
+    faults.setPlan({
+      rules: [
+        { api: 'container', method: 'CreateNodePool', quota: { metric: 'NVIDIA_H100_GPUS', limit: 8 } },
+      ],
+    });
+    const response = await fetch(`http://${gke.restHost}/v1/${parent}/clusters/gke-west/nodePools`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        nodePool: {
+          name: 'rest-h100',
+          initialNodeCount: 1,
+          config: { accelerators: [{ acceleratorType: 'nvidia-h100-80gb', acceleratorCount: '8' }] },
+        },
+      }),
+    });
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({
+      error: {
+        code: 403,
+        status: 'PERMISSION_DENIED',
+        message: expect.stringMatching(
+          /^Insufficient regional quota to satisfy request: resource "NVIDIA_H100_GPUS": request requires '8\.0' and is short '8\.0'\. project has a quota of '8\.0' with '0\.0' available\./,
+        ),
+        errors: [{ reason: 'forbidden' }],
+      },
+    });
   });
 
   it('answers a missing cluster with a Google JSON error', async () => {

@@ -159,3 +159,132 @@ describe('faults seen by a REST client', () => {
     ).toBe('DISABLED');
   });
 });
+
+describe('quota faults seen by a REST client, worded as the real APIs word them', () => {
+  it("Compute: a hard quota answers 403 QUOTA_EXCEEDED, only in the quota's region", async () => {
+    const h = await start({
+      rules: [
+        {
+          api: 'compute',
+          method: 'subnetworks.insert',
+          quota: { metric: 'SUBNETWORKS', region: 'us-east4', limit: 100, usage: 100 },
+        },
+      ],
+    });
+    const refused = await h.call('compute', 'POST', `${REGION}/subnetworks`, subnet);
+    expect(refused.status).toBe(403);
+    expect(refused.data.error).toMatchObject({
+      code: 403,
+      message: "Quota 'SUBNETWORKS' exceeded.  Limit: 100.0 in region us-east4.",
+      errors: [
+        {
+          message: "Quota 'SUBNETWORKS' exceeded.  Limit: 100.0 in region us-east4.",
+          domain: 'usageLimits',
+          reason: 'quotaExceeded',
+        },
+      ],
+      details: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+          reason: 'QUOTA_EXCEEDED',
+          domain: 'compute.googleapis.com',
+          metadata: { quota_metric: 'SUBNETWORKS', quota_limit_value: '100', quota_location: 'us-east4' },
+        },
+        { '@type': 'type.googleapis.com/google.rpc.Help' },
+      ],
+    });
+    const elsewhere = await h.call(
+      'compute',
+      'POST',
+      `/compute/v1/projects/${P}/regions/europe-west3/subnetworks`,
+      {
+        ...subnet,
+        ipCidrRange: '10.6.0.0/23',
+      },
+    );
+    expect(elsewhere.status).toBe(200);
+    expect(h.faults.log).toEqual([
+      { api: 'compute', method: 'subnetworks.insert', fault: 'quota SUBNETWORKS' },
+    ]);
+  });
+
+  it('Compute: a quota met while the operation runs ends it in QUOTA_EXCEEDED', async () => {
+    const h = await start({
+      rules: [
+        {
+          api: 'compute',
+          method: 'subnetworks.insert',
+          quota: { metric: 'SUBNETWORKS', limit: 100, when: 'operation' },
+        },
+      ],
+    });
+    const op = await h.call('compute', 'POST', `${REGION}/subnetworks`, subnet);
+    expect(op.status).toBe(200);
+    const done = await h.call('compute', 'POST', `${REGION}/operations/${op.data.name}/wait`);
+    expect(done.data.error).toEqual({
+      errors: [
+        {
+          code: 'QUOTA_EXCEEDED',
+          message: "Quota 'SUBNETWORKS' exceeded.  Limit: 100.0 in region us-east4.",
+        },
+      ],
+    });
+  });
+
+  it('GKE Hub: a per-minute rate quota answers 429 RESOURCE_EXHAUSTED with ErrorInfo RATE_LIMIT_EXCEEDED, then lets the retry through', async () => {
+    const h = await start({
+      rules: [{ api: 'gkehub', method: 'memberships.create', rateLimit: {}, times: 1 }],
+    });
+    const limited = await h.call('gkehub', 'POST', `${HUB}/memberships?membershipId=gke-east`, membership);
+    expect(limited.status).toBe(429);
+    const number = (await h.call('cloudresourcemanager', 'GET', `/v3/projects/${P}`)).data.name.split('/')[1];
+    expect(limited.data.error).toMatchObject({
+      code: 429,
+      status: 'RESOURCE_EXHAUSTED',
+      message: `Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute' of service 'gkehub.googleapis.com' for consumer 'project_number:${number}'.`,
+      errors: [{ reason: 'rateLimitExceeded' }],
+      details: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+          reason: 'RATE_LIMIT_EXCEEDED',
+          domain: 'googleapis.com',
+          metadata: {
+            service: 'gkehub.googleapis.com',
+            consumer: `projects/${number}`,
+            quota_metric: 'gkehub.googleapis.com/write_requests',
+            quota_limit: 'WriteRequestsPerMinutePerProject',
+          },
+        },
+        {
+          '@type': 'type.googleapis.com/google.rpc.Help',
+          links: [{ url: 'https://cloud.google.com/docs/quotas/help/request_increase' }],
+        },
+      ],
+    });
+    const retry = await h.call('gkehub', 'POST', `${HUB}/memberships?membershipId=gke-east`, membership);
+    expect(retry.status).toBe(200);
+    expect(h.faults.log).toEqual([{ api: 'gkehub', method: 'memberships.create', fault: 'rate limit' }]);
+  });
+
+  it('Compute: the concurrent-operations quota answers 403 rateLimitExceeded with CONCURRENT_OPERATIONS_QUOTA_EXCEEDED', async () => {
+    const h = await start({
+      rules: [
+        { api: 'compute', method: 'subnetworks.insert', concurrentOperations: { limit: 10 }, times: 1 },
+      ],
+    });
+    const refused = await h.call('compute', 'POST', `${REGION}/subnetworks`, subnet);
+    expect(refused.status).toBe(403);
+    expect(refused.data.error).toMatchObject({
+      message: 'Rate Limit Exceeded',
+      errors: [{ domain: 'usageLimits', reason: 'rateLimitExceeded' }],
+      details: [
+        { reason: 'CONCURRENT_OPERATIONS_QUOTA_EXCEEDED', domain: 'compute.googleapis.com' },
+        {
+          message: expect.stringMatching(
+            /^Quota on concurrent operations exceeded for project \d+ in us-east4\.$/,
+          ),
+        },
+      ],
+    });
+  });
+});

@@ -1,9 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Clock } from '../clock.js';
-import type { Faults } from '../faults.js';
+import type { CallContext, Faults, InjectedError } from '../faults.js';
 import { loadClusterManager } from './protos.js';
 import { GkeError } from './model.js';
+import { parseTarget } from './names.js';
 import type { Method } from './service.js';
+import { encodeStatus } from './status-details.js';
 
 const CODES: Record<string, grpc.status> = {
   INVALID_ARGUMENT: grpc.status.INVALID_ARGUMENT,
@@ -17,6 +19,7 @@ const CODES: Record<string, grpc.status> = {
 };
 
 const HTTP_TO_GRPC: Record<number, grpc.status> = {
+  403: grpc.status.PERMISSION_DENIED,
   409: grpc.status.ABORTED,
   429: grpc.status.RESOURCE_EXHAUSTED,
   500: grpc.status.INTERNAL,
@@ -59,15 +62,43 @@ export async function startGrpcServer(
   };
 }
 
-async function handle(name: string, rpc: Method, request: unknown, deps: { faults: Faults; clock: Clock }) {
-  const decision = deps.faults.decide('container', name);
-  if (decision.latencySeconds) await deps.clock.sleep(decision.latencySeconds);
-  if (decision.error) {
-    throw {
-      code: HTTP_TO_GRPC[decision.error.status] ?? grpc.status.UNAVAILABLE,
-      details: decision.error.message,
+/** Where a call lands (project, location, cluster), for fault rules that depend on it. */
+function contextOf(request: any): CallContext {
+  try {
+    const t = parseTarget(request);
+    return {
+      project: t.project,
+      location: t.location,
+      cluster: t.cluster ?? request?.cluster?.name,
+      request,
     };
+  } catch {
+    return { request };
   }
+}
+
+/** An injected error as a gRPC status: the code its canonical name or HTTP status says, details in the trailer. */
+function grpcError(error: InjectedError) {
+  const code =
+    (error.statusName ? CANONICAL[error.statusName] : undefined) ??
+    HTTP_TO_GRPC[error.status] ??
+    grpc.status.UNAVAILABLE;
+  const metadata = new grpc.Metadata();
+  if (error.details?.length)
+    metadata.set('grpc-status-details-bin', encodeStatus(code, error.message, error.details));
+  return { code, details: error.message, metadata };
+}
+
+const CANONICAL: Record<string, grpc.status> = {
+  ...CODES,
+  PERMISSION_DENIED: grpc.status.PERMISSION_DENIED,
+  ABORTED: grpc.status.ABORTED,
+};
+
+async function handle(name: string, rpc: Method, request: unknown, deps: { faults: Faults; clock: Clock }) {
+  const decision = deps.faults.decide('container', name, contextOf(request));
+  if (decision.latencySeconds) await deps.clock.sleep(decision.latencySeconds);
+  if (decision.error) throw grpcError(decision.error);
   try {
     const result = await rpc(request, decision);
     if (decision.lostResponse) {

@@ -452,8 +452,20 @@ export class GkeModel {
         op.public.error = { code: 13, message: String(error) };
       }
       if (failed) {
+        const canonical =
+          CONDITION_CANONICAL[failed.code] ?? (RPC_CODES[failed.code] ? failed.code : undefined);
         op.public.statusMessage = `${failed.code}: ${failed.message}`;
-        op.public.error = { code: 9, message: `${failed.code}: ${failed.message}` };
+        op.public.error = {
+          code: RPC_CODES[canonical ?? 'FAILED_PRECONDITION'],
+          message: `${failed.code}: ${failed.message}`,
+        };
+        op.public.clusterConditions = [
+          {
+            ...(CONDITION_CANONICAL[failed.code] ? { code: failed.code } : {}),
+            message: failed.message,
+            canonicalCode: canonical ?? 'FAILED_PRECONDITION',
+          },
+        ];
       }
       op.public.status = 'DONE';
       op.public.endTime = this.deps.clock.now().toISOString();
@@ -462,6 +474,29 @@ export class GkeModel {
     return op.public;
   }
 }
+
+/**
+ * An operation error's google.rpc code: GKE's condition codes (StatusCondition.Code) with the
+ * canonical code GKE gives them, a canonical name as itself; anything else FAILED_PRECONDITION.
+ */
+const CONDITION_CANONICAL: Record<string, string> = {
+  GCE_STOCKOUT: 'RESOURCE_EXHAUSTED',
+  GCE_QUOTA_EXCEEDED: 'RESOURCE_EXHAUSTED',
+  GKE_SERVICE_ACCOUNT_DELETED: 'FAILED_PRECONDITION',
+  CLOUD_KMS_KEY_ERROR: 'FAILED_PRECONDITION',
+  NODE_SERVICE_ACCOUNT_MISSING_PERMISSIONS: 'PERMISSION_DENIED',
+};
+const RPC_CODES: Record<string, number> = {
+  INVALID_ARGUMENT: 3,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+};
 
 /** Fields of ClusterUpdate that qualify a change rather than make one. */
 const QUALIFIERS = new Set(['desiredNodePoolId', 'etag']);
