@@ -8,6 +8,7 @@ import {
   type Spec,
 } from '../src/index.js';
 import { checkSpec } from '../src/index.js';
+import { APPLIED_WITH_PLATFORM, SERVICE_KINDS } from '../src/render/service-record.js';
 import { editedExample, exampleSpec } from './helpers.js';
 
 const kubeObjects = (resources: Resource[], cluster?: string) =>
@@ -336,5 +337,32 @@ describe('render output', () => {
   it('matches the reviewed snapshot', () => {
     const files = renderFiles(exampleSpec(), renderDesiredState(exampleSpec()));
     expect(Object.fromEntries(files)).toMatchSnapshot();
+  });
+});
+
+describe('what a dropped service may leave behind', () => {
+  it('SERVICE_KINDS names every kind a service renders, so apply can find all of a dropped service', () => {
+    const state = renderDesiredState(exampleSpec());
+    const listed = new Set(SERVICE_KINDS.map((k) => `${k.apiVersion}/${k.kind}`));
+    const rendered = state.resources.flatMap((r) =>
+      r.type === 'kubernetes.object' && r.owner.service
+        ? [`${r.manifest.apiVersion}/${r.manifest.kind}`]
+        : [],
+    );
+    expect(rendered.filter((k) => !listed.has(k))).toEqual([]);
+  });
+
+  it('marks the record of a service applied with its platform, and not one applied against a read-only copy', () => {
+    const record = (spec: ReturnType<typeof exampleSpec>) =>
+      renderDesiredState(spec).resources.find(
+        (r) => r.type === 'kubernetes.object' && r.manifest.metadata.name === 'spillway-spec-food-review',
+      ) as { manifest: { metadata: { annotations?: Record<string, string> } } };
+    expect(record(exampleSpec()).manifest.metadata.annotations).toEqual({
+      [APPLIED_WITH_PLATFORM]: 'inference-prod',
+    });
+    const readOnly = exampleSpec();
+    readOnly.platforms[0]!.reference = true;
+    expect(readOnly.services[0]!.platform.reference).toBe(true);
+    expect(record(readOnly).manifest.metadata.annotations).toBeUndefined();
   });
 });

@@ -8,6 +8,7 @@ import type {
 } from '../render/graph.js';
 import { ids } from '../render/ids.js';
 import type { Spec } from '../spec/model.js';
+import { APPLIED_WITH_PLATFORM, SERVICE_KINDS, SERVICE_RECORD_PREFIX } from '../render/service-record.js';
 import { hubList, markedObjects, projectClusters } from './read-many.js';
 import type { EngineContext } from './types.js';
 
@@ -121,13 +122,10 @@ async function kubeOrphans(
   retry: Retry,
 ): Promise<KubeObjectResource[]> {
   const kinds = new Map<string, { apiVersion: string; kind: string }>();
-  for (const r of state.resources) {
-    if (r.type === 'kubernetes.object')
-      kinds.set(`${r.manifest.apiVersion}/${r.manifest.kind}`, {
-        apiVersion: r.manifest.apiVersion,
-        kind: r.manifest.kind,
-      });
-  }
+  const dropped = await droppedServices(spec, ctx, retry);
+  const rendered = state.resources.flatMap((r) => (r.type === 'kubernetes.object' ? [r.manifest] : []));
+  for (const { apiVersion, kind } of [...rendered, ...(dropped.length ? SERVICE_KINDS : [])])
+    kinds.set(`${apiVersion}/${kind}`, { apiVersion, kind });
   const owners = [
     ...spec.services.map((s) => ({
       owner: { platform: s.platform.name, service: s.name },
@@ -139,6 +137,10 @@ async function kubeOrphans(
         owner: { platform: p.name },
         matches: (labels: Record<string, string>) => labels['spillway.dev/platform'] === p.name,
       })),
+    ...dropped.map((d) => ({
+      owner: d,
+      matches: (labels: Record<string, string>) => labels['spillway.dev/service'] === d.service,
+    })),
   ];
   const orphans: KubeObjectResource[] = [];
   for (const platform of spec.platforms) {
@@ -179,6 +181,34 @@ async function kubeOrphans(
     }
   }
   return orphans;
+}
+
+/**
+ * Services applied together with a platform this spec owns (their record says so) that the spec
+ * no longer has: everything of theirs is an orphan. A service applied from its own repository
+ * (against a read-only copy of the platform) is never this spec's to delete.
+ */
+async function droppedServices(
+  spec: Spec,
+  ctx: EngineContext,
+  retry: Retry,
+): Promise<{ platform: string; service: string }[]> {
+  const kept = new Set(spec.services.map((s) => `${s.namespace}/${s.name}`));
+  const dropped: { platform: string; service: string }[] = [];
+  for (const platform of spec.platforms.filter((p) => !p.reference)) {
+    const config = platform.clusters.find((c) => c.configCluster)!;
+    for (const record of (await markedObjects(ctx, config.name, 'v1', 'ConfigMap', retry)) ?? []) {
+      const service = record.metadata?.labels?.['spillway.dev/service'];
+      if (
+        service &&
+        String(record.metadata.name) === `${SERVICE_RECORD_PREFIX}${service}` &&
+        record.metadata.annotations?.[APPLIED_WITH_PLATFORM] === platform.name &&
+        !kept.has(`${record.metadata.namespace}/${service}`)
+      )
+        dropped.push({ platform: platform.name, service });
+    }
+  }
+  return dropped;
 }
 
 /** The cluster a membership registers, as a resource id, so the membership goes before it. */
