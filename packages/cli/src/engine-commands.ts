@@ -28,6 +28,8 @@ export interface EngineCommandOptions {
   yes?: boolean;
   /** Override "still used by services outside this spec" (never implied by --yes). */
   allowInUse?: boolean;
+  /** Seconds to wait for another run's claim on the platform or service (--lock-timeout). */
+  lockTimeout?: number;
   /** The state directory of a sandbox started with `spillway sandbox up` (true: the default one). */
   sandbox?: string | boolean;
 }
@@ -81,7 +83,9 @@ export async function prepare(
     return { ok: false, code: EXIT.invalid };
   }
   const cloud = cloudFromEnv(runEnv);
-  const timing = cloud.emulated ? EMULATOR_TIMING : REAL_TIMING;
+  const base = cloud.emulated ? EMULATOR_TIMING : REAL_TIMING;
+  const timing =
+    options.lockTimeout !== undefined ? { ...base, lockTimeoutMs: options.lockTimeout * 1000 } : base;
   const progress = progressFor(process.stderr, io.stderr);
   return { ok: true, spec: loaded.spec, cloud, timing, progress, env: runEnv };
 }

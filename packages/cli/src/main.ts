@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { EXIT, processIo, type Io } from './io.js';
 import { render, validate, type Output } from './commands.js';
 import type { SandboxUpOptions } from './sandbox-up.js';
@@ -52,6 +52,15 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
       .option(
         '--allow-in-use',
         "delete a platform's clusters although services outside this spec still run there (--yes alone never does)",
+      )
+      .option(
+        '--lock-timeout <seconds>',
+        'how long to wait while another run changes the same platform or service (default 1800)',
+        (v: string) => {
+          const n = Number(v);
+          if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('a number of seconds');
+          return n;
+        },
       )
       .option('--sandbox [dir]', 'use the sandbox started with `spillway sandbox up` (its --state-dir)');
   const runEngine = (name: 'plan' | 'apply' | 'destroy') => async (opts: EngineCommandOptions) => {

@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { isAlreadyExists, toCallError } from '../cloud/errors.js';
+import { isAlreadyExists, isRetryable, toCallError } from '../cloud/errors.js';
 import type { KubeClient } from '../cloud/kube.js';
 import type { KubeObjectResource } from '../render/graph.js';
 import { FIELD_MANAGER } from '../render/labels.js';
@@ -244,6 +244,9 @@ async function releaseAll(held: Claim[], holder: string, timing: Timing) {
       },
       timing,
       timing.clock.now() + 30_000,
+      undefined,
+      // A cluster that no longer answers (destroy deleted it) holds no claim to give back.
+      (e) => isRetryable(e) && !e.networkCode,
     ).catch(() => undefined);
   }
 }

@@ -5,12 +5,14 @@ import type {
   MembershipResource,
   NodePoolResource,
   Resource,
+  SubnetworkResource,
 } from '../render/graph.js';
 import { ids } from '../render/ids.js';
 import type { Spec } from '../spec/model.js';
 import { APPLIED_WITH_PLATFORM, SERVICE_KINDS, SERVICE_RECORD_PREFIX } from '../render/service-record.js';
 import { hubList, markedObjects, projectClusters } from './read-many.js';
 import type { EngineContext } from './types.js';
+import { SUBNET_MARK } from './rest-handlers.js';
 
 /** The ConfigMap `verify` keeps its last result in (health/verify.ts). */
 export const VERIFY_RECORD_PREFIX = 'spillway-verify-';
@@ -51,6 +53,22 @@ export async function findOrphans(
         c.resourceLabels?.['managed-by'] === 'spillway' &&
         c.resourceLabels?.['spillway-platform'] === platform.name,
     );
+    // A region the platform left: Spillway's proxy-only subnet there goes after the cluster.
+    const desiredRegions = new Set(platform.clusters.map((c) => c.region));
+    const leftRegions = new Set(
+      ours
+        .filter((c) => !desired.has(ids.cluster(project, c.location!, c.name!)))
+        .map((c) => c.location!.replace(/-[a-z]$/, ''))
+        .filter((region) => !desiredRegions.has(region)),
+    );
+    const subnetIds = new Map<string, string>();
+    for (const region of leftRegions) {
+      const subnet = await proxySubnetOrphan(ctx, platform, region, retry);
+      if (subnet && !desired.has(subnet.id)) {
+        orphans.push(subnet);
+        subnetIds.set(region, subnet.id);
+      }
+    }
     for (const c of ours) {
       const id = ids.cluster(project, c.location!, c.name!);
       if (!desired.has(id)) {
@@ -65,6 +83,8 @@ export async function findOrphans(
           name: c.name!,
           body: {},
         };
+        const subnet = subnetIds.get(c.location!.replace(/-[a-z]$/, ''));
+        if (subnet) orphan.dependsOn.push(subnet);
         orphans.push(orphan);
         continue;
       }
@@ -209,6 +229,45 @@ async function droppedServices(
     }
   }
   return dropped;
+}
+
+/** Spillway's proxy-only subnet in a region (its description carries the mark), as a resource to delete. */
+async function proxySubnetOrphan(
+  ctx: EngineContext,
+  platform: Spec['platforms'][number],
+  region: string,
+  retry: Retry,
+): Promise<SubnetworkResource | undefined> {
+  const filter = encodeURIComponent('purpose = "GLOBAL_MANAGED_PROXY"');
+  const list = await retry(() =>
+    ctx.cloud
+      .rest('compute')
+      .request(
+        'GET',
+        `/compute/v1/projects/${platform.projectId}/regions/${region}/subnetworks?filter=${filter}`,
+      ),
+  );
+  const mark = `${SUBNET_MARK}, spillway-platform: ${platform.name}`;
+  const subnet = (list.items ?? []).find(
+    (s: any) =>
+      String(s.network).split('/').pop() === platform.network && String(s.description ?? '').includes(mark),
+  );
+  if (!subnet) return undefined;
+  return {
+    type: 'compute.subnetwork',
+    id: ids.subnetwork(platform.projectId, region, subnet.name),
+    dependsOn: [],
+    owner: { platform: platform.name },
+    title: `proxy-only subnet ${subnet.name} in ${region}, no longer in the spec`,
+    project: platform.projectId,
+    region,
+    name: subnet.name,
+    body: {
+      name: subnet.name,
+      ipCidrRange: subnet.ipCidrRange,
+      network: `projects/${platform.projectId}/global/networks/${platform.network}`,
+    },
+  };
 }
 
 /** The cluster a membership registers, as a resource id, so the membership goes before it. */
