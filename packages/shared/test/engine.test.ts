@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { apply, destroy, plan } from '../src/engine/run.js';
+import { criticalFirst } from '../src/engine/schedule.js';
 import type { ProgressEvent } from '../src/engine/events.js';
 import { cloudResource, clusterResource, fakeWorld, kubeResource } from './engine-fake.js';
 
@@ -270,5 +271,42 @@ describe('engine: one graph, in memory', () => {
     api.reads.length = 0;
     expect((await apply(state, context(), { timing, allowReplace: false })).converged).toBe(true);
     expect([api.calls, api.reads.sort()]).toEqual([[], ['a', 'b', 'c']]);
+  });
+
+  it('with one slot, starts first what the longest chain of work waits on', async () => {
+    const { api, timing, context } = fakeWorld();
+    const state = {
+      resources: [
+        cloudResource('x'),
+        cloudResource('y'),
+        cloudResource('root'),
+        cloudResource('leaf', ['root']),
+      ],
+    };
+    await apply(state, context(), { timing: { ...timing, concurrency: 1 }, allowReplace: false });
+    expect(api.calls[0]).toBe('create root'); // listed after x and y, but leaf waits on it
+  });
+});
+
+describe('criticalFirst', () => {
+  const node = (id: string, after: string[] = []) => ({ id, after });
+  it('ranks by the heaviest chain still behind a node, keeping the given order on ties', () => {
+    const weights: Record<string, number> = { a: 1, b: 1, slow: 10, c: 1, d: 1 };
+    const nodes = [node('a'), node('b'), node('c', ['slow']), node('slow'), node('d', ['a'])];
+    expect(criticalFirst(nodes, (n) => weights[n.id]!).map((n) => n.id)).toEqual([
+      'slow',
+      'a',
+      'b',
+      'c',
+      'd',
+    ]);
+  });
+  it('terminates on a cycle', () => {
+    const nodes = [node('a', ['b']), node('b', ['a'])];
+    expect(
+      criticalFirst(nodes, () => 1)
+        .map((n) => n.id)
+        .sort(),
+    ).toEqual(['a', 'b']);
   });
 });

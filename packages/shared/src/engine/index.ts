@@ -110,10 +110,9 @@ export function planJson(report: PlanReport): {
 export async function planSpec(spec: Spec, options: EngineOptions): Promise<PlanReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);
-  const orphans = await findOrphans(spec, state, ctx, (read) => readAll(read, options.timing));
   const resources = await plan(state, ctx, {
     timing: options.timing,
-    orphans,
+    findOrphans: () => findOrphans(spec, state, ctx, (read) => readAll(read, options.timing)),
     ...(onEvent ? { onEvent } : {}),
   });
   return { resources: resources.map((r) => ({ ...r, reason: redact(r.reason) })) };
@@ -134,19 +133,19 @@ export async function applySpec(spec: Spec, options: EngineOptions & ChangeOptio
     options.holder ?? `${defaultHolder()} run ${ctx.requestId('', 'run').slice(0, 8)}`,
   );
   try {
-    const orphans = await findOrphans(spec, state, ctx, (read) => readAll(read, options.timing));
-    const goneClusters = orphans.filter((o): o is ClusterResource => o.type === 'container.cluster');
-    if (goneClusters.length && !options.allowInUse) {
-      const users = await readAll(() => servicesStillUsing(spec, ctx, goneClusters), options.timing);
-      if (users.length)
-        throw new PlatformInUseError(
-          `the spec drops cluster(s) ${goneClusters.map((c) => c.name).join(', ')}, where service(s) ${users.join(', ')} outside this spec still run: move or destroy them first, or pass --allow-in-use to delete the clusters anyway. Nothing was changed`,
-        );
-    }
     const result = await apply(state, ctx, {
       timing: options.timing,
       allowReplace: !!options.allowReplace,
-      orphans,
+      findOrphans: () => findOrphans(spec, state, ctx, (read) => readAll(read, options.timing)),
+      beforeChanges: async (orphans) => {
+        const goneClusters = orphans.filter((o): o is ClusterResource => o.type === 'container.cluster');
+        if (!goneClusters.length || options.allowInUse) return;
+        const users = await readAll(() => servicesStillUsing(spec, ctx, goneClusters), options.timing);
+        if (users.length)
+          throw new PlatformInUseError(
+            `the spec drops cluster(s) ${goneClusters.map((c) => c.name).join(', ')}, where service(s) ${users.join(', ')} outside this spec still run: move or destroy them first, or pass --allow-in-use to delete the clusters anyway. Nothing was changed`,
+          );
+      },
       ...(onEvent ? { onEvent } : {}),
     });
     const addresses = result.converged

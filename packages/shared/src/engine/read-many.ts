@@ -42,7 +42,8 @@ export function markedObjects(
   retry: Retry,
 ): Promise<any[] | undefined> {
   return memo(ctx, `marked/${cluster}/${apiVersion}/${kind}`, async () => {
-    const client = await retry(() => clusterClient(ctx, cluster));
+    // One look per cluster for all its kinds: a cluster that does not run yet is asked about once.
+    const client = await memo(ctx, `marked/${cluster}`, () => retry(() => clusterClient(ctx, cluster)));
     if (!client) return undefined;
     return retry(() => client.list(apiVersion, kind, undefined, 'app.kubernetes.io/managed-by=spillway'));
   });

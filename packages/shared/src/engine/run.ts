@@ -12,7 +12,14 @@ import { handlerFor } from './handlers.js';
 import type { ProgressListener, ResourceState } from './events.js';
 import { readMany } from './read-many.js';
 import { Locks, withRetries } from './retry.js';
-import { dependentsOf, runGraph, type Blocked, type GraphNode, type Settled } from './schedule.js';
+import {
+  criticalFirst,
+  dependentsOf,
+  runGraph,
+  type Blocked,
+  type GraphNode,
+  type Settled,
+} from './schedule.js';
 import type { Action, Change, EngineContext, Pending, Timing } from './types.js';
 import { Reporter } from './reporter.js';
 
@@ -42,6 +49,8 @@ export interface RunOptions {
   onEvent?: ProgressListener;
   /** Spillway's resources that the spec no longer has: planned and applied as deletes. */
   orphans?: Resource[];
+  /** Finds them while the desired resources are read (both only read); used instead of `orphans`. */
+  findOrphans?: () => Promise<Resource[]>;
 }
 
 export const ORPHAN_REASON = "Spillway's, no longer in the spec";
@@ -59,6 +68,19 @@ export class PlanError extends Error {}
 
 const deadlineFor = (r: Resource, timing: Timing) =>
   timing.clock.now() + (timing.timeoutMs[r.type] ?? 20 * 60_000);
+
+/** Rough seconds each kind takes on Google Cloud, to start the longest chains first. */
+const TYPICAL_SECONDS: Record<Resource['type'], number> = {
+  'container.cluster': 600,
+  'container.nodePool': 300,
+  'gkehub.membership': 60,
+  'gkehub.feature': 60,
+  'compute.subnetwork': 20,
+  'serviceusage.service': 10,
+  'iam.binding': 2,
+  'kubernetes.object': 1,
+};
+const weightOf = (node: { r: Resource }) => TYPICAL_SECONDS[node.r.type];
 
 const poolOf = (r: Resource): GraphNode['pool'] => (r.type === 'kubernetes.object' ? 'kube' : 'cloud');
 
@@ -156,15 +178,15 @@ export async function plan(
   options: RunOptions,
 ): Promise<PlanEntry[]> {
   const reporter = new Reporter(options.timing.clock, options.onEvent);
-  const observed = await observe(state.resources, ctx, options.timing, reporter, reporter);
+  const [observed, orphans] = await Promise.all([
+    observe(state.resources, ctx, options.timing, reporter, reporter),
+    options.findOrphans?.() ?? options.orphans ?? [],
+  ]);
   for (const r of state.resources) {
     const { change } = observed.get(r.id)!;
     reporter.emit(r, 'done', { action: change.action, detail: change.reason });
   }
-  return [
-    ...state.resources.map((r) => entry(r, observed.get(r.id)!.change)),
-    ...(options.orphans ?? []).map(orphanEntry),
-  ];
+  return [...state.resources.map((r) => entry(r, observed.get(r.id)!.change)), ...orphans.map(orphanEntry)];
 }
 
 /** Polls an operation until done; its error (e.g. GCE_STOCKOUT, a quota) fails the resource with that cause. */
@@ -207,6 +229,8 @@ async function readUntil(
 export interface ApplyOptions extends RunOptions {
   /** Resources whose plan says replace are changed only with this (the CLI's --yes). */
   allowReplace: boolean;
+  /** A guard that sees what the spec dropped before anything changes; it refuses by throwing. */
+  beforeChanges?: (orphans: Resource[]) => Promise<void>;
 }
 
 export interface ApplyResult {
@@ -234,10 +258,13 @@ export async function apply(
   options: ApplyOptions,
 ): Promise<ApplyResult> {
   const { timing } = options;
-  const orphans = options.orphans ?? [];
   const reporter = new Reporter(timing.clock, options.onEvent);
   // The plan inside apply is silent: the faces show apply's own progress.
-  const observed = await observe(state.resources, ctx, timing, undefined, reporter);
+  const [observed, orphans] = await Promise.all([
+    observe(state.resources, ctx, timing, undefined, reporter),
+    options.findOrphans?.() ?? options.orphans ?? [],
+  ]);
+  await options.beforeChanges?.(orphans);
   const planned = [
     ...state.resources.map((r) => entry(r, observed.get(r.id)!.change)),
     ...orphans.map(orphanEntry),
@@ -260,16 +287,19 @@ export async function apply(
 
   const desiredIds = state.resources.map((r) => r.id);
   const orphanDependents = dependentsOf(orphans);
-  const nodes = [
-    ...state.resources.map((r) => ({ id: r.id, after: r.dependsOn, pool: poolOf(r), r, orphan: false })),
-    ...orphans.map((r) => ({
-      id: r.id,
-      after: [...(orphanDependents.get(r.id) ?? []), ...desiredIds],
-      pool: poolOf(r),
-      r,
-      orphan: true,
-    })),
-  ];
+  const nodes = criticalFirst(
+    [
+      ...state.resources.map((r) => ({ id: r.id, after: r.dependsOn, pool: poolOf(r), r, orphan: false })),
+      ...orphans.map((r) => ({
+        id: r.id,
+        after: [...(orphanDependents.get(r.id) ?? []), ...desiredIds],
+        pool: poolOf(r),
+        r,
+        orphan: true,
+      })),
+    ],
+    weightOf,
+  );
   // A resource whose prerequisites all stood still may trust what the plan read.
   const unchanged = new Set<string>();
   const goneClusters = new Set(
@@ -292,7 +322,11 @@ export async function apply(
           reporter.emit(r, state, { action: 'delete', detail: outcome });
           return state;
         }
-        const trusted = p.action === 'noop' && r.dependsOn.every((d) => unchanged.has(d) || !byId.has(d));
+        // The plan's read stands when nothing it depends on changed since, and for a create: a create
+        // that finds the resource there after all reads it back (below) rather than duplicating it.
+        const trusted =
+          p.action === 'create' ||
+          (p.action === 'noop' && r.dependsOn.every((d) => unchanged.has(d) || !byId.has(d)));
         const mutated = await converge(
           r,
           ctx,
@@ -484,12 +518,15 @@ export async function destroy(
     return ctx.memo.get(key) as Promise<boolean>;
   };
   const isSecret = (r: Resource) => r.type === 'kubernetes.object' && r.manifest.kind === 'Secret';
-  const nodes = state.resources.map((r) => ({
-    id: r.id,
-    after: isSecret(r) ? [] : (dependents.get(r.id) ?? []),
-    pool: poolOf(r),
-    r,
-  }));
+  const nodes = criticalFirst(
+    state.resources.map((r) => ({
+      id: r.id,
+      after: isSecret(r) ? [] : (dependents.get(r.id) ?? []),
+      pool: poolOf(r),
+      r,
+    })),
+    weightOf,
+  );
   await runGraph(
     nodes,
     { cloud: timing.concurrency, kube: timing.kubeConcurrency },
