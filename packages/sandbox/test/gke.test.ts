@@ -25,7 +25,8 @@ beforeAll(async () => {
     clock: new Clock(1), // one simulated second is 1 ms
     faults,
     durations: {
-      clusterCreate: 60,
+      // Long enough (0.4 s) that a busy machine still reads the cluster while it is PROVISIONING.
+      clusterCreate: 400,
       nodePoolCreate: 30,
       nodePoolUpdate: 10,
       clusterDelete: 20,

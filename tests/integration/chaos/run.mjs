@@ -13,6 +13,7 @@ import {
   transientScenarios,
 } from './scenarios.mjs';
 import { badInput, longLivedProcess } from './bad-input.mjs';
+import { lifecycleScenarios } from './lifecycles.mjs';
 
 const started = performance.now();
 let wrong = 0;
@@ -51,6 +52,7 @@ const scenarios = [
   killScenario(20),
   iamContentionScenario(20),
   darkRegionScenario(),
+  ...lifecycleScenarios(),
 ];
 for (const scenario of scenarios) printScenario(await scenario.run());
 

@@ -8,6 +8,7 @@ import {
   applySpec,
   checkSpec,
   cloudFromEnv,
+  destroySpec,
   EMULATOR_TIMING,
   planSpec,
   renderDesiredState,
@@ -17,10 +18,10 @@ import { inventory, policyBindings } from './inventory.mjs';
 
 export const repo = fileURLToPath(new URL('../../../', import.meta.url));
 const upstreamDir = `${repo}../shared/upstream`;
-const examplePath = `${repo}examples/food-review.yaml`;
+export const examplePath = `${repo}examples/food-review.yaml`;
 const cli = `${repo}packages/cli/dist/main.js`;
-const PROJECT = 'my-project';
-const TIMING = { ...EMULATOR_TIMING, pollIntervalMs: 10, initialBackoffMs: 10, maxBackoffMs: 100 };
+export const PROJECT = 'my-project';
+export const TIMING = { ...EMULATOR_TIMING, pollIntervalMs: 10, initialBackoffMs: 10, maxBackoffMs: 100 };
 
 const checked = checkSpec([{ file: 'food-review.yaml', text: readFileSync(examplePath, 'utf8') }]);
 if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
@@ -53,6 +54,9 @@ async function open(faults) {
     bindingsBefore: policyBindings(sandbox, PROJECT),
     apply: (timing = TIMING, onEvent) =>
       applySpec(spec, { cloud, env, timing, allowReplace: false, ...(onEvent ? { onEvent } : {}) }),
+    /** Another spec (a lifecycle step); `--yes` is given: the steps drop clusters and pools on purpose. */
+    applyOther: (other) => applySpec(other, { cloud, env, timing: TIMING, allowReplace: true }),
+    destroy: (other = spec) => destroySpec(other, { cloud, env, timing: TIMING, allowReplace: true }),
     close: async () => {
       await cloud.close();
       await sandbox.close();
@@ -60,14 +64,17 @@ async function open(faults) {
   };
 }
 
-const failures = (report) =>
+export const failures = (report) =>
   report.resources.filter((r) => r.state === 'failed').map((r) => `${r.title}: ${r.error}`);
 
 /** A scenario with no outcome by then has failed (the rest of the run goes on). */
 const LIMIT_MS = 120_000;
 
-/** Runs one scenario and counts what its end state holds; `run` returns { ok, outcome }. */
-async function scenario(name, faults, run, limitMs = LIMIT_MS) {
+/**
+ * Runs one scenario and counts what its end state holds; `run` returns { ok, outcome } and, when
+ * it ends on another spec than the example, `desired`: the state the counts are taken against.
+ */
+export async function scenario(name, faults, run, limitMs = LIMIT_MS) {
   const started = performance.now();
   const s = await open(faults);
   let timer;
@@ -78,8 +85,8 @@ async function scenario(name, faults, run, limitMs = LIMIT_MS) {
     );
   });
   try {
-    const { ok, outcome } = await Promise.race([run(s), limit]);
-    const counts = inventory(s.sandbox, state, { project: PROJECT, bindingsBefore: s.bindingsBefore });
+    const { ok, outcome, desired = state } = await Promise.race([run(s), limit]);
+    const counts = inventory(s.sandbox, desired, { project: PROJECT, bindingsBefore: s.bindingsBefore });
     const injected = s.sandbox.faults.log.length;
     return { name, ok, outcome, injected, seconds: (performance.now() - started) / 1000, ...counts };
   } catch (error) {
@@ -101,17 +108,17 @@ async function scenario(name, faults, run, limitMs = LIMIT_MS) {
 }
 
 /** Converged, and a plan afterwards (an observer: without faults) finds nothing to do. */
-async function convergedOutcome(s, report) {
+export async function convergedOutcome(s, report, desiredSpec = spec) {
   if (!report.converged) return { ok: false, outcome: `did not converge: ${failures(report).join('; ')}` };
   s.sandbox.faults.setPlan({});
-  const plan = await planSpec(spec, { cloud: s.cloud, env: s.env, timing: TIMING });
+  const plan = await planSpec(desiredSpec, { cloud: s.cloud, env: s.env, timing: TIMING });
   const left = plan.resources.filter((r) => r.action !== 'noop');
   if (left.length) return { ok: false, outcome: `converged, but a plan still has ${left.length} change(s)` };
   return { ok: true, outcome: 'converged' };
 }
 
 /** An error rate split over 429, 500 and 503 so that a call fails with probability `rate`. */
-function transientRules(api, rate) {
+export function transientRules(api, rate) {
   const each = 1 - Math.pow(1 - rate, 1 / STATUSES.length);
   return STATUSES.map((status) => ({ api, errorRate: each, status }));
 }
@@ -220,7 +227,7 @@ export const operationScenarios = () => [
 ];
 
 /** mulberry32, seeded: the kill points are the same on every run. */
-function seeded(seed) {
+export function seeded(seed) {
   let a = seed;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -230,7 +237,7 @@ function seeded(seed) {
   };
 }
 
-function runCli(args, env, killAfterMs) {
+export function runCli(args, env, killAfterMs) {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

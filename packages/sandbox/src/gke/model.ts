@@ -162,6 +162,12 @@ export class GkeModel {
       subnetwork: body.subnetwork || 'default',
     };
     this.state.clusters[id] = cluster;
+    // The control plane comes up during the operation, as GKE's does: its start is part of the
+    // simulated duration, not added after it.
+    const starting = fault.operationError
+      ? undefined
+      : this.deps.controlPlanes.start({ project, location, name: body.name, region: regionOf(location) });
+    starting?.catch(() => undefined); // awaited (and reported) when the operation ends
     return this.startOperation(
       project,
       location,
@@ -176,12 +182,7 @@ export class GkeModel {
           cluster.statusMessage = failed.message;
           return;
         }
-        const plane = await this.deps.controlPlanes.start({
-          project,
-          location,
-          name: body.name,
-          region: regionOf(location),
-        });
+        const plane = await starting!;
         cluster.endpoint = plane.endpoint;
         cluster.masterAuth = { clusterCaCertificate: plane.caCertBase64 };
         cluster.status = 'RUNNING';

@@ -99,15 +99,16 @@ export class ObjectStore {
     const info = this.info(apiVersion, kind);
     const labels = labelMatcher(options.labelSelector);
     const fields = fieldMatcher(options.fieldSelector);
+    // Selected before copied: controllers list often and want few of many objects.
     return [...this.bucket(info).entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, o]) => this.view(o, apiVersion))
       .filter(
-        (o) =>
+        ([, o]) =>
           (!info.namespaced || namespace === undefined || o.metadata.namespace === namespace) &&
           labels(o) &&
           fields(o),
-      );
+      )
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, o]) => this.view(o, apiVersion));
   }
 
   create(input: KubeObject, options: WriteOptions = {}): KubeObject {

@@ -82,7 +82,9 @@ const TYPICAL_SECONDS: Record<Resource['type'], number> = {
 };
 const weightOf = (node: { r: Resource }) => TYPICAL_SECONDS[node.r.type];
 
-const poolOf = (r: Resource): GraphNode['pool'] => (r.type === 'kubernetes.object' ? 'kube' : 'cloud');
+/** Each API has its own quotas, so its own limit: `container.cluster` counts against `container`. */
+const poolOf = (r: Resource): GraphNode['pool'] =>
+  r.type === 'kubernetes.object' ? 'kube' : r.type.split('.')[0]!;
 
 /** The region a resource is in, for messages (a hard quota names it). */
 function regionOf(r: Resource): string | undefined {

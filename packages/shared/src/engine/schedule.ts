@@ -1,21 +1,24 @@
 /**
- * The one scheduler: runs a node once every node it comes after has settled, Google Cloud changes
- * and Kubernetes objects under separate limits (a burst of cheap object applies never holds back a
- * cluster on the critical path). Every waiting node is looked at again whenever anything settles,
+ * The one scheduler: runs a node once every node it comes after has settled, each API under a limit
+ * of its own, as its quotas are its own (a burst of cheap object applies or subnets never holds back
+ * a cluster on the critical path). Every waiting node is looked at again whenever anything settles,
  * and a run cannot hang: when nothing runs and nodes still wait, they fail naming what blocks them.
  */
 export interface GraphNode {
   id: string;
   /** Nodes that must settle (done or skipped) before this one starts; ids outside the graph are met. */
   after: string[];
-  pool: 'cloud' | 'kube';
+  /** The API whose limit it counts against: `kube`, or a Google API (`container`, `compute`, …). */
+  pool: string;
 }
 
 export type Settled = 'done' | 'skipped' | 'failed';
 export type Outcome = Settled | 'blocked';
 
 export interface Limits {
+  /** In flight at once per Google API. */
   cloud: number;
+  /** In flight at once against Kubernetes API servers. */
   kube: number;
 }
 
@@ -36,7 +39,9 @@ export function runGraph<N extends GraphNode>(
   const prerequisites = new Map(nodes.map((n) => [n.id, n.after.filter((a) => ids.has(a) && a !== n.id)]));
   const waiting = new Set(nodes.map((n) => n.id));
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const running = { cloud: 0, kube: 0 };
+  const running = new Map<string, number>();
+  let inFlight = 0;
+  const limitOf = (pool: string) => (pool === 'kube' ? limits.kube : limits.cloud);
 
   return new Promise((resolve) => {
     const settle = (node: N, result: Outcome) => {
@@ -58,21 +63,23 @@ export function runGraph<N extends GraphNode>(
             changed = true;
             continue;
           }
-          if (running[node.pool] >= limits[node.pool]) continue;
+          if ((running.get(node.pool) ?? 0) >= limitOf(node.pool)) continue;
           if (!before.every((p) => outcome.get(p) === 'done' || outcome.get(p) === 'skipped')) continue;
           waiting.delete(id);
-          running[node.pool]++;
+          running.set(node.pool, (running.get(node.pool) ?? 0) + 1);
+          inFlight++;
           work(node)
             .catch((): Settled => 'failed')
             .then((result) => {
-              running[node.pool]--;
+              running.set(node.pool, running.get(node.pool)! - 1);
+              inFlight--;
               settle(node, result);
               pump();
             });
         }
       }
-      if (!waiting.size && running.cloud + running.kube === 0) return resolve(outcome);
-      if (running.cloud + running.kube === 0) {
+      if (!waiting.size && inFlight === 0) return resolve(outcome);
+      if (inFlight === 0) {
         // Nothing runs and nothing can start: what waits is in a cycle (or behind one).
         for (const id of [...waiting]) {
           const node = byId.get(id)!;
