@@ -286,6 +286,21 @@ describe('engine: one graph, in memory', () => {
     await apply(state, context(), { timing: { ...timing, concurrency: 1 }, allowReplace: false });
     expect(api.calls[0]).toBe('create root'); // listed after x and y, but leaf waits on it
   });
+  it('gives each API its own limit: an operation of one never holds back another', async () => {
+    const { api, timing, context } = fakeWorld();
+    const cluster = clusterResource('c');
+    api.hanging.add(`create ${cluster.id}`); // a cluster create that never finishes, in the one slot
+    const events: string[] = [];
+    const result = await apply({ resources: [cluster, cloudResource('feature')] }, context(), {
+      timing: { ...timing, concurrency: 1 },
+      allowReplace: false,
+      onEvent: (e) => {
+        if (['done', 'failed'].includes(e.state)) events.push(`${e.id} ${e.state}`);
+      },
+    });
+    expect(byId(result).feature.state).toBe('done');
+    expect(events).toEqual(['feature done', `${cluster.id} failed`]);
+  });
 });
 
 describe('criticalFirst', () => {
