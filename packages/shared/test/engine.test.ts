@@ -304,7 +304,7 @@ describe('engine: one graph, in memory', () => {
 });
 
 describe('criticalFirst', () => {
-  const node = (id: string, after: string[] = []) => ({ id, after });
+  const node = (id: string, after: string[] = []) => ({ id, after, pool: 'cloud' });
   it('ranks by the heaviest chain still behind a node, keeping the given order on ties', () => {
     const weights: Record<string, number> = { a: 1, b: 1, slow: 10, c: 1, d: 1 };
     const nodes = [node('a'), node('b'), node('c', ['slow']), node('slow'), node('d', ['a'])];
