@@ -114,7 +114,8 @@ function shrinkAndGrow() {
 }
 
 function twoAtOnce() {
-  const name = 'two CLI applies at once, twice (a first apply, then a re-apply), 10% of every API’s calls fail';
+  const name =
+    'two CLI applies at once, twice (a first apply, then a re-apply), 10% of every API’s calls fail';
   const args = ['apply', '-f', examplePath, '--output', 'json'];
   const both = async (env) => {
     const runs = await Promise.all([runCli(args, env), runCli(args, env)]);
