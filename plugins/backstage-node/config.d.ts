@@ -1,4 +1,4 @@
-/** Spillway's app-config (`spillway:`), read by the backend plugin and the scaffolder module. */
+/** Spillway's app-config (`spillway:`), read by the backend plugin and the scaffolder module (schema of @spillway/backstage-plugin-spillway-node). */
 export interface Config {
   spillway?: {
     /**

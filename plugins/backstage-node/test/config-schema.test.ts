@@ -9,7 +9,7 @@ const BASE = {
 
 describe('config.d.ts', () => {
   it('shows the frontend only the platform names', async () => {
-    const schema = await loadConfigSchema({ dependencies: ['@spillway/backstage-plugin-spillway-backend'] });
+    const schema = await loadConfigSchema({ dependencies: ['@spillway/backstage-plugin-spillway-node'] });
     const data = {
       ...BASE,
       spillway: {
@@ -26,7 +26,7 @@ describe('config.d.ts', () => {
   }, 60_000);
 
   it('rejects a platform without its project and spec file, naming each', async () => {
-    const schema = await loadConfigSchema({ dependencies: ['@spillway/backstage-plugin-spillway-backend'] });
+    const schema = await loadConfigSchema({ dependencies: ['@spillway/backstage-plugin-spillway-node'] });
     expect(() =>
       schema.process([
         { context: 'app-config.yaml', data: { ...BASE, spillway: { platforms: [{ name: 'x' }] } } },

@@ -1,3 +1,7 @@
+/**
+ * Fixtures of the Backstage packages' tests: the example fleet applied to the sandbox, the platform
+ * team's and the application team's halves of examples/food-review.yaml, a logger that keeps its lines.
+ */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,7 +19,7 @@ import {
   type Timing,
 } from '@spillway/shared';
 import { startSandbox, type Sandbox } from '@spillway/sandbox';
-import { loadPlatforms, type PlatformRegistry } from '../src/config.js';
+import { loadPlatforms, type PlatformRegistry } from '@spillway/backstage-plugin-spillway-node';
 
 export const repo = fileURLToPath(new URL('../../..', import.meta.url));
 const upstreamDir = resolve(repo, '..', 'shared', 'upstream');
