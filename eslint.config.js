@@ -18,7 +18,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
-    files: ['**/*.mjs'],
+    files: ['**/*.mjs', 'packages/cli/bin/*.js'],
     languageOptions: {
       globals: {
         console: 'readonly',

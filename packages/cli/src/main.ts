@@ -6,6 +6,7 @@ import { EXIT, processIo, type Io } from './io.js';
 import { render, validate, type Output } from './commands.js';
 import type { SandboxUpOptions } from './sandbox-up.js';
 import type { EngineCommandOptions } from './engine-commands.js';
+import { cliVersion } from './version.js';
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
@@ -14,6 +15,7 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
   let code: number = EXIT.ok;
   const program = new Command('spillway')
     .description('Multi-region GKE Inference Gateway from one spec.')
+    .version(cliVersion(), '-V, --version', 'print the version of spillway')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run spillway --help for usage)');
