@@ -187,4 +187,34 @@ describe('the built binary', () => {
     ]).catch((e) => e);
     expect(failed.code).toBe(2);
   });
+
+  it('is linked by npm at install time: the bin is a committed launcher of dist/main.js', async () => {
+    const pkg = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8'));
+    expect(pkg.bin).toEqual({ spillway: 'bin/spillway.js' });
+    const { stdout: tracked } = await promisify(execFile)(
+      'git',
+      ['ls-files', 'packages/cli/bin/spillway.js'],
+      {
+        cwd: repo,
+      },
+    );
+    expect(tracked.trim()).toBe('packages/cli/bin/spillway.js');
+    const launched = await promisify(execFile)(process.execPath, [
+      join(repo, 'packages/cli', pkg.bin.spillway),
+      'validate',
+      '-f',
+      example,
+    ]);
+    expect(launched.stdout).toContain('is valid');
+  });
+
+  it('prints its version from package.json with --version', async () => {
+    const { version } = JSON.parse(readFileSync(join(repo, 'packages/cli/package.json'), 'utf8'));
+    const launched = await promisify(execFile)(process.execPath, [
+      join(repo, 'packages/cli/bin/spillway.js'),
+      '--version',
+    ]);
+    expect(launched.stdout).toBe(`${version}\n`);
+    expect(await spillway(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
 });
