@@ -17,6 +17,7 @@ import {
   planJson,
 } from '@spillway/shared';
 import { reportIssues, type Output } from './commands.js';
+import { alignColumns } from './columns.js';
 import { EXIT, type Io } from './io.js';
 import { formatDuration, progressFor } from './progress.js';
 
@@ -238,10 +239,13 @@ function addressesText(spec: Spec, addresses: Record<string, string>): string {
   const lines = spec.services.map(
     (s) => `Gateway ${s.namespace}/${s.gateway.name} (port ${s.gateway.port}):`,
   );
-  for (const [region, address] of Object.entries(addresses).sort()) {
-    const preferred = spec.services.some((s) => s.balancing.preferredRegions.includes(region));
-    lines.push(`  ${region.padEnd(20)} ${address}${preferred ? '   (preferred)' : ''}`);
-  }
+  const rows = Object.entries(addresses)
+    .sort()
+    .map(([region, address]) => {
+      const preferred = spec.services.some((s) => s.balancing.preferredRegions.includes(region));
+      return [region, `${address}${preferred ? '   (preferred)' : ''}`];
+    });
+  lines.push(...alignColumns(rows).map((row) => `  ${row}`));
   return lines.join('\n') + '\n';
 }
 

@@ -7,6 +7,7 @@ import {
 } from '@spillway/shared';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { alignColumns } from './columns.js';
 import { EXIT, type Io } from './io.js';
 import { guarded, prepare, type EngineCommandOptions } from './engine-commands.js';
 
@@ -27,19 +28,24 @@ const STATE: Record<RegionHealth['state'], string> = {
 };
 
 export function healthTable(report: HealthReport, allChecks: boolean): string {
-  const lines = [
-    'SERVICE        REGION           CLUSTER      STATE        SERVERS  KV-CACHE        ADDRESS',
-  ];
+  const rows = [['SERVICE', 'REGION', 'CLUSTER', 'STATE', 'SERVERS', 'KV-CACHE', 'ADDRESS']];
   for (const r of report.regions) {
     const kv =
       r.utilization === undefined
         ? '–'
         : `${Math.round(r.utilization * 100)}%${r.threshold !== undefined ? ` / ${Math.round(r.threshold * 100)}%` : ''}`;
     const tags = [r.preferred ? 'preferred' : '', r.spilling ? 'SPILLING' : ''].filter(Boolean).join(', ');
-    lines.push(
-      `${r.service.padEnd(14)} ${r.region.padEnd(16)} ${r.cluster.padEnd(12)} ${STATE[r.state].padEnd(12)} ${(r.modelServers ? `${r.modelServers.ready}/${r.modelServers.desired}` : '–').padEnd(8)} ${kv.padEnd(15)} ${r.gatewayAddress ?? '–'}${tags ? `  (${tags})` : ''}`,
-    );
+    rows.push([
+      r.service,
+      r.region,
+      r.cluster,
+      STATE[r.state],
+      r.modelServers ? `${r.modelServers.ready}/${r.modelServers.desired}` : '–',
+      kv,
+      `${r.gatewayAddress ?? '–'}${tags ? `  (${tags})` : ''}`,
+    ]);
   }
+  const lines = alignColumns(rows);
   for (const r of report.regions) {
     const shown = allChecks ? r.checks : r.checks.filter((c) => !c.ok);
     if (shown.length === 0) continue;
