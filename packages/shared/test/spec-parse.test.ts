@@ -134,15 +134,15 @@ describe('documents', () => {
 });
 
 describe('duplicate keys', () => {
-  it('refuses a key that appears twice, at the second one', () => {
+  it('names the key and both its lines, at the second one', () => {
     const text = `apiVersion: ${API_VERSION}\nkind: InferencePlatform\nmetadata:\n  name: a\n  name: b\n`;
     expect(issuesIn(text, 'dup.yaml')).toEqual([
       {
         file: 'dup.yaml',
         line: 5,
         column: 3,
-        path: '',
-        message: 'a key appears twice in the same mapping',
+        path: 'metadata.name',
+        message: 'the key name appears twice in this mapping, at line 4 and at line 5',
         hint: 'keep one of them',
       },
     ]);
@@ -155,8 +155,21 @@ describe('duplicate keys', () => {
       '      location: us-east4-a\n      location: us-east4-b\n',
     );
     const issue = onlyIssue(issuesIn(text));
-    expect(issue.message).toBe('a key appears twice in the same mapping');
-    expect({ line: issue.line, column: issue.column }).toEqual(positionOf(text, 'location: us-east4-b'));
+    const first = positionOf(text, 'location: us-east4-a');
+    const second = positionOf(text, 'location: us-east4-b');
+    expect(issue.path).toMatch(/^spec\.clusters\[\d\]\.location$/);
+    expect(issue.message).toBe(
+      `the key location appears twice in this mapping, at line ${first.line} and at line ${second.line}`,
+    );
+    expect({ line: issue.line, column: issue.column }).toEqual(second);
+  });
+
+  it('names the first of three occurrences', () => {
+    const text = `apiVersion: ${API_VERSION}\nkind: InferencePlatform\nkind: InferencePlatform\nkind: InferenceService\n`;
+    expect(issuesIn(text).map((i) => `${i.line} ${i.path}: ${i.message}`)).toEqual([
+      '3 kind: the key kind appears twice in this mapping, at line 2 and at line 3',
+      '4 kind: the key kind appears twice in this mapping, at line 2 and at line 4',
+    ]);
   });
 });
 

@@ -80,16 +80,24 @@ export function parseSpecText(text: string, file: string): ParsedSource {
   docs.forEach((doc, index) => {
     for (const error of doc.errors) {
       const at = position(error.pos[0]);
-      const duplicate = error.code === 'DUPLICATE_KEY';
-      issues.push({
-        file,
-        ...at,
-        path: '',
-        message: duplicate
-          ? 'a key appears twice in the same mapping'
-          : `YAML syntax: ${firstLine(error.message)}`,
-        hint: duplicate ? 'keep one of them' : 'fix the YAML at this position',
-      });
+      const duplicate = error.code === 'DUPLICATE_KEY' ? duplicateKeyAt(doc, error.pos[0]) : undefined;
+      issues.push(
+        duplicate
+          ? {
+              file,
+              ...at,
+              path: formatPath(duplicate.path),
+              message: `the key ${duplicate.key} appears twice in this mapping, at line ${position(duplicate.firstOffset).line} and at line ${at.line}`,
+              hint: 'keep one of them',
+            }
+          : {
+              file,
+              ...at,
+              path: '',
+              message: `YAML syntax: ${firstLine(error.message)}`,
+              hint: 'fix the YAML at this position',
+            },
+      );
     }
     if (doc.errors.length > 0) {
       unreadable.push(bestEffort(doc));
@@ -118,6 +126,38 @@ export function parseSpecText(text: string, file: string): ParsedSource {
     });
   });
   return { documents, issues, unreadable };
+}
+
+/** The duplicated key whose later occurrence starts at `offset`: its name, path and first occurrence. */
+function duplicateKeyAt(
+  doc: Document,
+  offset: number,
+): { key: string; path: Path; firstOffset: number } | undefined {
+  const keyOf = (node: unknown) => String(isScalar(node) ? node.value : node);
+  const search = (node: unknown, path: Path): ReturnType<typeof duplicateKeyAt> => {
+    const children = isMap(node)
+      ? node.items.filter(isPair).map((p) => [keyOf(p.key), p.value] as const)
+      : isSeq(node)
+        ? node.items.map((item, i) => [i, item] as const)
+        : [];
+    if (isMap(node)) {
+      const pairs = node.items.filter(isPair);
+      const again = pairs.find((p) => rangeStart(p.key as Node) === offset);
+      const first = again && pairs.find((p) => keyOf(p.key) === keyOf(again.key));
+      if (again && first && first !== again)
+        return {
+          key: keyOf(again.key),
+          path: [...path, keyOf(again.key)],
+          firstOffset: rangeStart(first.key as Node)!,
+        };
+    }
+    for (const [part, child] of children) {
+      const found = search(child, [...path, part]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return search(doc.contents, []);
 }
 
 function bestEffort(doc: Document): unknown {
