@@ -54,25 +54,56 @@ export interface Cloud {
 export const EMULATOR_KUBE_TOKEN = 'sandbox-token';
 const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
 
+/** ClusterManager's RPCs as the client config names them (GetCluster, …). */
+const CLUSTER_MANAGER_RPCS = Object.keys(
+  createRequire(import.meta.url)('@google-cloud/container/build/src/v1/cluster_manager_client_config.json')
+    .interfaces['google.container.v1.ClusterManager'].methods,
+);
+
 /**
  * google-gax retries UNAVAILABLE and DEADLINE_EXCEEDED for up to 600 s beneath the engine, unseen.
  * The engine retries every call itself (counted and shown), so the library's own retries are off:
  * every ClusterManager method gets an empty list of retry codes.
  */
 function noLibraryRetries() {
-  const defaults = createRequire(import.meta.url)(
-    '@google-cloud/container/build/src/v1/cluster_manager_client_config.json',
-  ).interfaces['google.container.v1.ClusterManager'];
   return {
     interfaces: {
       'google.container.v1.ClusterManager': {
         retry_codes: { engine_retries: [] },
         methods: Object.fromEntries(
-          Object.keys(defaults.methods).map((m) => [m, { retry_codes_name: 'engine_retries' }]),
+          CLUSTER_MANAGER_RPCS.map((m) => [m, { retry_codes_name: 'engine_retries' }]),
         ),
       },
     },
   };
+}
+
+/**
+ * Each generated method starts with `this.initialize().catch((err) => { throw err; })`: when the
+ * stub cannot be created (no credentials), every call leaves an unhandled rejection beside its own
+ * error, which stops a long-lived process. Here each RPC waits for the stub first and fails with
+ * its error; the generated method runs only once the stub is there. close() skips a stub that
+ * never came.
+ */
+function stubFirst(client: v1.ClusterManagerClient): v1.ClusterManagerClient {
+  const rpcs = new Set(CLUSTER_MANAGER_RPCS.map((m) => m[0]!.toLowerCase() + m.slice(1)));
+  let stub: Promise<unknown> | undefined;
+  const ready = () => (stub ??= client.initialize());
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (property === 'close')
+        return () =>
+          stub
+            ? stub.then(
+                () => target.close(),
+                () => undefined,
+              )
+            : target.close();
+      if (typeof property !== 'string' || !rpcs.has(property) || typeof value !== 'function') return value;
+      return (...args: unknown[]) => ready().then(() => value.apply(target, args));
+    },
+  });
 }
 
 export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
@@ -91,16 +122,18 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
       const host = emulator('container');
       if (host) {
         const [hostname, port] = splitHost(host);
-        container = new v1.ClusterManagerClient({
-          apiEndpoint: hostname,
-          port,
-          sslCreds: grpc.credentials.createInsecure(),
-          // An inert auth client: no Application Default Credentials lookup (nor GCE metadata probe) for an emulator.
-          auth: new GoogleAuth({ authClient: new OAuth2Client() }),
-          clientConfig: noLibraryRetries(),
-        });
+        container = stubFirst(
+          new v1.ClusterManagerClient({
+            apiEndpoint: hostname,
+            port,
+            sslCreds: grpc.credentials.createInsecure(),
+            // An inert auth client: no Application Default Credentials lookup (nor GCE metadata probe) for an emulator.
+            auth: new GoogleAuth({ authClient: new OAuth2Client() }),
+            clientConfig: noLibraryRetries(),
+          }),
+        );
       } else {
-        container = new v1.ClusterManagerClient({ clientConfig: noLibraryRetries() });
+        container = stubFirst(new v1.ClusterManagerClient({ clientConfig: noLibraryRetries() }));
       }
       return container;
     },
