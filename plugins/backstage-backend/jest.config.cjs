@@ -7,10 +7,4 @@ module.exports = {
     '^@spillway/sandbox$': '<rootDir>/../../packages/sandbox/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  // Run by jest.scaffolder.config.cjs (it needs --forceExit).
-  testPathIgnorePatterns: [
-    '/node_modules/',
-    '<rootDir>/test/scaffolder.test.ts',
-    '<rootDir>/test/templates.test.ts',
-  ],
 };

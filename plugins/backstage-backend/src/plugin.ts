@@ -1,12 +1,14 @@
 import { coreServices, createBackendPlugin } from '@backstage/backend-plugin-api';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
-import { loadPlatforms, readHealthSettings } from './config.js';
+import { spillwayPermissions } from '@spillway/backstage-plugin-spillway-common';
+import { loadPlatforms, readHealthSettings } from '@spillway/backstage-plugin-spillway-node';
 import { healthReaderServiceRef } from './service/health.js';
 import { createRouter } from './service/router.js';
 
 /**
  * The `spillway` backend plugin: GET /api/spillway/health/:namespace/:kind/:name for the entity
- * card, reading only the platforms of `spillway.platforms` (checked at startup).
+ * card and GET /api/spillway/platforms/:name for the templates, reading only the platforms of
+ * `spillway.platforms` (checked at startup). Registers the permission spillway.health.read.
  */
 export const spillwayPlugin = createBackendPlugin({
   pluginId: 'spillway',
@@ -19,21 +21,17 @@ export const spillwayPlugin = createBackendPlugin({
         httpAuth: coreServices.httpAuth,
         httpRouter: coreServices.httpRouter,
         permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
         cache: coreServices.cache,
         catalog: catalogServiceRef,
         readHealth: healthReaderServiceRef,
       },
       // No auth policy is added: the default lets only authenticated users and services in (401).
-      async init({ httpRouter, ...deps }) {
-        const platforms = await loadPlatforms(deps.config);
-        httpRouter.use(
-          await createRouter({
-            ...deps,
-            platforms,
-            settings: readHealthSettings(deps.config),
-          }),
-        );
-        deps.logger.info(`Spillway reads the health of platform(s): ${platforms.describe()}`);
+      async init({ httpRouter, permissionsRegistry, logger, config, ...deps }) {
+        const platforms = await loadPlatforms(config);
+        permissionsRegistry.addPermissions(spillwayPermissions);
+        httpRouter.use(createRouter({ ...deps, platforms, settings: readHealthSettings(config) }));
+        logger.info(`Spillway reads the health of platform(s): ${platforms.describe()}`);
       },
     });
   },

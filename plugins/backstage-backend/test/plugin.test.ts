@@ -8,8 +8,15 @@ import type { HealthReport } from '@spillway/shared';
 import request from 'supertest';
 import { spillwayPlugin } from '../src/plugin.js';
 import { cloudHealthReader, healthReaderServiceRef, type HealthReader } from '../src/service/health.js';
-import { readDeadlineMs } from '../src/service/router.js';
-import { appConfig, PLATFORM_TEXT, registryOf, SERVICE_TEXT, startFleet, type Fleet } from './helpers.js';
+import { readDeadlineMs } from '../src/service/healthRoute.js';
+import {
+  appConfig,
+  PLATFORM_TEXT,
+  registryOf,
+  SERVICE_TEXT,
+  startFleet,
+  type Fleet,
+} from '@spillway/backstage-testing';
 
 const annotated = (name: string, annotations: Record<string, string>): Entity => ({
   apiVersion: 'backstage.io/v1alpha1',
@@ -24,10 +31,19 @@ const entities = [
   annotated('food-review-dark', FOOD_REVIEW),
   annotated('food-review-config-dark', FOOD_REVIEW),
   annotated('food-review-secret', FOOD_REVIEW),
+  annotated('food-review-no-health', FOOD_REVIEW),
   annotated('plain', {}),
   annotated('elsewhere', { ...FOOD_REVIEW, 'spillway.dev/platform': 'attacker-project' }),
   annotated('never-applied', { ...FOOD_REVIEW, 'spillway.dev/service': 'ghost' }),
 ];
+
+/** The policy of these tests: one entity nobody may read, one whose Spillway health nobody may read. */
+function decide(permission: string, entityRef: string) {
+  if (entityRef === 'component:default/food-review-secret') return AuthorizeResult.DENY;
+  if (entityRef === 'component:default/food-review-no-health' && permission === 'spillway.health.read')
+    return AuthorizeResult.DENY;
+  return AuthorizeResult.ALLOW;
+}
 
 let fleet: Fleet;
 /** Upstream reads the route made, and a gate that holds them (to make requests overlap). */
@@ -54,10 +70,7 @@ async function backendWith(extraConfig: Record<string, unknown> = {}) {
       mockServices.permissions.mock({
         authorize: async (requests) =>
           requests.map((r) => ({
-            result:
-              'resourceRef' in r && r.resourceRef === 'component:default/food-review-secret'
-                ? AuthorizeResult.DENY
-                : AuthorizeResult.ALLOW,
+            result: decide(r.permission.name, ('resourceRef' in r && r.resourceRef) || ''),
           })),
       }).factory,
       createServiceFactory({ service: healthReaderServiceRef, deps: {}, factory: () => countingReader() }),
@@ -138,6 +151,33 @@ describe('GET /api/spillway/health/:namespace/:kind/:name', () => {
     expect(reads).toBe(before);
   });
 
+  it('refuses an entity whose Spillway health the caller may not read (403, spillway.health.read)', async () => {
+    const before = reads;
+    const res = await health('food-review-no-health');
+    expect(res.status).toBe(403);
+    expect(res.body.error).toMatchObject({
+      name: 'NotAllowedError',
+      message:
+        'you may not read the Spillway health of component:default/food-review-no-health (permission spillway.health.read)',
+    });
+    expect(reads).toBe(before);
+  });
+
+  it('registers spillway.health.read with the permission framework', async () => {
+    const res = await request(server)
+      .get('/api/spillway/.well-known/backstage/permissions/metadata')
+      .set('authorization', mockCredentials.service.header());
+    expect(res.status).toBe(200);
+    expect(res.body.permissions).toEqual([
+      {
+        type: 'resource',
+        name: 'spillway.health.read',
+        attributes: { action: 'read' },
+        resourceType: 'catalog-entity',
+      },
+    ]);
+  });
+
   it('answers 404 for an unknown entity, one without the annotations, and a service never applied', async () => {
     const unknown = await health('nobody');
     expect(unknown.status).toBe(404);
@@ -210,6 +250,39 @@ describe('GET /api/spillway/health/:namespace/:kind/:name', () => {
     expect(reads - before).toBe(1);
     expect(second.body.fetchedAt).toBe(first.body.fetchedAt);
   }, 30_000);
+});
+
+describe('GET /api/spillway/platforms/:name', () => {
+  const platform = (name: string, auth = mockCredentials.user.header()) => {
+    const r = request(server).get(`/api/spillway/platforms/${name}`);
+    return auth ? r.set('authorization', auth) : r;
+  };
+
+  it("answers a configured platform's regions from its spec, without reading the cloud", async () => {
+    const before = reads;
+    const res = await platform('inference-prod');
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      name: 'inference-prod',
+      regions: [
+        { region: 'europe-west3', cluster: 'gke-west', configCluster: true },
+        { region: 'us-east4', cluster: 'gke-east', configCluster: false },
+      ],
+    });
+    expect(reads).toBe(before);
+  });
+
+  it('answers 404 naming the configured platforms for any other name', async () => {
+    const res = await platform('staging');
+    expect(res.status).toBe(404);
+    expect(res.body.error.message).toBe(
+      'platform "staging" is not configured in this Backstage (configured: inference-prod) — choose another, or ask the Backstage operators to add it to spillway.platforms',
+    );
+  });
+
+  it('refuses a request without credentials (401)', async () => {
+    expect((await platform('inference-prod', '')).status).toBe(401);
+  });
 });
 
 describe('a read that never ends', () => {

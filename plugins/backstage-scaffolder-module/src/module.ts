@@ -1,7 +1,7 @@
 import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { createSpillwayActions } from './actions/index.js';
-import { loadPlatforms, readTokenVariables } from './config.js';
+import { loadPlatforms, readTokenVariables } from '@spillway/backstage-plugin-spillway-node';
 
 /**
  * The scaffolder module: spillway:validate, plan, apply and verify, against the platforms of

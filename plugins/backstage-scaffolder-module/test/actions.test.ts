@@ -8,7 +8,7 @@ import type { JsonObject } from '@backstage/types';
 import { parse } from 'yaml';
 import { createSpillwayActions } from '../src/actions/index.js';
 import { ConfigReader } from '@backstage/config';
-import { loadPlatforms, type PlatformRegistry } from '../src/config.js';
+import { loadPlatforms, type PlatformRegistry } from '@spillway/backstage-plugin-spillway-node';
 import {
   CANARY,
   capturingLogger,
@@ -17,7 +17,7 @@ import {
   SERVICE_TEXT,
   startFleet,
   type Fleet,
-} from './helpers.js';
+} from '@spillway/backstage-testing';
 
 let fleet: Fleet;
 let platforms: PlatformRegistry;

@@ -5,8 +5,8 @@ import type { BackendFeature } from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import * as scaffolderBackend from '@backstage/plugin-scaffolder-backend';
-import spillwayScaffolderModule from '../src/scaffolder.js';
-import { appConfig, featureOf, PLATFORM_TEXT } from './helpers.js';
+import spillwayScaffolderModule from '../src/index.js';
+import { appConfig, featureOf, PLATFORM_TEXT } from '@spillway/backstage-testing';
 
 /**
  * The real scaffolder backend with Spillway's module and the example's platform configured, for

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mockCredentials } from '@backstage/backend-test-utils';
 import request from 'supertest';
-import { SERVICE_TEXT } from './helpers.js';
+import { SERVICE_TEXT } from '@spillway/backstage-testing';
 import { startScaffolder } from './scaffolder-backend.js';
 
 /**

@@ -8,7 +8,7 @@ import { templateEntityV1beta3Validator } from '@backstage/plugin-scaffolder-com
 import { checkSpec, formatIssue } from '@spillway/shared';
 import request from 'supertest';
 import { parse } from 'yaml';
-import { CANARY, featureOf, PLATFORM_TEXT, repo } from './helpers.js';
+import { CANARY, featureOf, PLATFORM_TEXT, repo } from '@spillway/backstage-testing';
 import { startScaffolder } from './scaffolder-backend.js';
 
 /**

@@ -1,17 +1,6 @@
 import { createServiceFactory, createServiceRef, type CacheService } from '@backstage/backend-plugin-api';
+import type { ConfiguredPlatform } from '@spillway/backstage-plugin-spillway-node';
 import { cloudFromEnv, readServiceHealth, type HealthReport, type ServiceRef } from '@spillway/shared';
-import type { ConfiguredPlatform } from '../config.js';
-
-/** What GET /health/:namespace/:kind/:name answers. */
-export interface SpillwayHealthResponse {
-  entityRef: string;
-  /** The configured platform (spillway.platforms[].name) the entity's annotation names. */
-  platform: string;
-  service: ServiceRef;
-  health: HealthReport;
-  /** When this backend read the health (a cached answer keeps its first time). */
-  fetchedAt: string;
-}
 
 /** Whatever the cache stores (plain JSON). */
 type CacheValue = Parameters<CacheService['set']>[1];

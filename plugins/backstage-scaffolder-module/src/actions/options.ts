@@ -8,7 +8,7 @@ import {
   type ProgressEvent,
   type Timing,
 } from '@spillway/shared';
-import type { PlatformRegistry } from '../config.js';
+import type { PlatformRegistry } from '@spillway/backstage-plugin-spillway-node';
 import { loadServiceSpec, type LoadedSpec, type SpecInput } from './spec.js';
 import type { z as zod } from 'zod/v3';
 

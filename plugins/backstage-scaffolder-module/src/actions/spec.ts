@@ -11,7 +11,7 @@ import {
   type SpecText,
 } from '@spillway/shared';
 import { isMap, LineCounter, parseAllDocuments, stringify, type Node } from 'yaml';
-import type { ConfiguredPlatform, PlatformRegistry } from '../config.js';
+import type { ConfiguredPlatform, PlatformRegistry } from '@spillway/backstage-plugin-spillway-node';
 
 /** The file name spec issues carry when the spec was given inline (as an object). */
 export const INLINE_SPEC_FILE = 'input.spec';
