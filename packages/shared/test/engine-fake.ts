@@ -26,6 +26,8 @@ export class FakeApi {
   readonly stuck = new Set<string>();
   /** Operations that never finish, by `verb id`. */
   readonly hanging = new Set<string>();
+  /** Calls that never answer, by `verb id` (read, create, update, delete): an API that hangs. */
+  readonly unanswered = new Set<string>();
   readonly requestIds = new Set<string>();
   readonly reads: string[] = [];
   polls = 2;
@@ -36,7 +38,8 @@ export class FakeApi {
     this.faults.set(key, [...(this.faults.get(key) ?? []), ...errors]);
   }
 
-  private fault(key: string) {
+  private async fault(key: string) {
+    if (this.unanswered.has(key)) await new Promise(() => undefined);
     const queue = this.faults.get(key);
     if (queue?.length) throw queue.shift();
   }
@@ -46,7 +49,7 @@ export class FakeApi {
     return {
       describe: `operation ${key}`,
       poll: async () => {
-        this.fault(`poll ${key.split(' ')[1]}`);
+        await this.fault(`poll ${key.split(' ')[1]}`);
         if (this.hanging.has(key)) return { done: false };
         if (--left > 0) return { done: false };
         const error = this.operationErrors.get(key);
@@ -61,7 +64,7 @@ export class FakeApi {
     return {
       read: async (r) => {
         this.reads.push(r.id);
-        this.fault(`read ${r.id}`);
+        await this.fault(`read ${r.id}`);
         const live = this.live.get(r.id);
         return live && { ...live };
       },
@@ -73,7 +76,7 @@ export class FakeApi {
         return { action: 'noop', reason: 'up to date' };
       },
       create: async (r, ctx) => {
-        this.fault(`create ${r.id}`);
+        await this.fault(`create ${r.id}`);
         const requestId = ctx.requestId(r.id, 'create');
         this.calls.push(`create ${r.id}`);
         // A request ID seen before: the old operation again, and no work (GKE Hub, Compute).
@@ -85,14 +88,14 @@ export class FakeApi {
         );
       },
       update: async (r) => {
-        this.fault(`update ${r.id}`);
+        await this.fault(`update ${r.id}`);
         this.calls.push(`update ${r.id}`);
         return this.operation(`update ${r.id}`, () => {
           if (!this.stuck.has(r.id)) this.live.get(r.id)!.value = valueOf(r);
         });
       },
       delete: async (r) => {
-        this.fault(`delete ${r.id}`);
+        await this.fault(`delete ${r.id}`);
         this.calls.push(`delete ${r.id}`);
         return this.operation(`delete ${r.id}`, () => this.live.delete(r.id));
       },

@@ -166,6 +166,34 @@ describe('engine: one graph, in memory', () => {
     expect(clock.now() - started).toBeLessThan(62_000);
   });
 
+  it('fails a plan whose read never answers at the read deadline, naming the resource, in virtual time', async () => {
+    const { api, clock, timing, context } = fakeWorld();
+    api.unanswered.add('read b');
+    const started = clock.now();
+    await expect(
+      plan({ resources: [cloudResource('a'), cloudResource('b')] }, context(), { timing }),
+    ).rejects.toThrow('cannot read 1 resource(s): resource b: ETIMEDOUT: no answer within 10 s');
+    expect(clock.now() - started).toBe(timing.readTimeoutMs);
+  });
+
+  it('fails a create that never answers at its deadline, reading back and resending meanwhile; the rest converge', async () => {
+    const { api, clock, timing, context } = fakeWorld();
+    api.unanswered.add('create a');
+    const started = clock.now();
+    const result = await apply({ resources: [cloudResource('a'), cloudResource('b')] }, context(), {
+      timing,
+      allowReplace: false,
+    });
+    expect(byId(result).a.state).toBe('failed');
+    expect(byId(result).a.error).toMatch(
+      /^resource a did not converge after \d changes: does not exist \(its last create: ETIMEDOUT: no answer within 10 s\)$/,
+    );
+    expect(byId(result).b.state).toBe('done');
+    expect(api.reads.filter((id) => id === 'a').length).toBeGreaterThan(2);
+    expect(clock.now() - started).toBeGreaterThanOrEqual(60_000);
+    expect(clock.now() - started).toBeLessThan(60_000 + timing.callTimeoutMs + timing.maxBackoffMs);
+  });
+
   it('fails a resource that still differs after its update, naming the field', async () => {
     const { api, timing, context } = fakeWorld();
     await apply({ resources: [cloudResource('a')] }, context(), { timing, allowReplace: false });

@@ -47,8 +47,15 @@ export interface Cloud {
   rest(api: RestApi): RestClient;
   /** A client for one cluster's Kubernetes API, at the endpoint and CA the GKE API returned. */
   kube(cluster: ClusterEndpoint): Promise<KubeClient>;
+  /** Ends the run's connections, including calls still waiting for an answer. */
   close(): Promise<void>;
 }
+
+/**
+ * How long one REST call may wait for its answer. The engine retries a call that timed out, until
+ * the resource's deadline; GKE's gRPC calls have google-gax's per-method timeouts (20-45 s).
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
 
 /** The token every emulated Kubernetes API server accepts (the sandbox's). */
 export const EMULATOR_KUBE_TOKEN = 'sandbox-token';
@@ -88,7 +95,7 @@ function noLibraryRetries() {
 function stubFirst(client: v1.ClusterManagerClient): v1.ClusterManagerClient {
   const rpcs = new Set(CLUSTER_MANAGER_RPCS.map((m) => m[0]!.toLowerCase() + m.slice(1)));
   let stub: Promise<unknown> | undefined;
-  const ready = () => (stub ??= client.initialize());
+  const ready = () => (stub ??= client.initialize().catch(explainAuth));
   return new Proxy(client, {
     get(target, property, receiver) {
       const value = Reflect.get(target, property, receiver);
@@ -111,6 +118,8 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
   const emulated = !!emulator('container');
   let auth: GoogleAuth | undefined;
   const googleAuth = () => (auth ??= new GoogleAuth({ scopes: SCOPES }));
+  // Aborted by close(): a call still waiting (an API that hangs) must not keep the process alive.
+  const closing = new AbortController();
   let container: v1.ClusterManagerClient | undefined;
   const restClients = new Map<RestApi, RestClient>();
   const kubeClients = new Map<string, { client: KubeClient; expiresAt: number }>();
@@ -141,7 +150,9 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
       let client = restClients.get(api);
       if (client) return client;
       const host = emulator(api);
-      client = host ? plainHttpClient(`http://${host}`) : authorizedClient(REAL_HOSTS[api], googleAuth);
+      client = host
+        ? plainHttpClient(`http://${host}`, closing.signal)
+        : authorizedClient(REAL_HOSTS[api], googleAuth, closing.signal);
       restClients.set(api, client);
       return client;
     },
@@ -149,7 +160,7 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
       const key = `${cluster.endpoint}|${cluster.caCertBase64}`;
       const cached = kubeClients.get(key);
       if (cached && cached.expiresAt > Date.now()) return cached.client;
-      const token = emulated ? EMULATOR_KUBE_TOKEN : await googleAuth().getAccessToken();
+      const token = emulated ? EMULATOR_KUBE_TOKEN : await googleAuth().getAccessToken().catch(explainAuth);
       if (!token)
         throw new Error(
           'no Google access token for the Kubernetes API (check Application Default Credentials)',
@@ -160,9 +171,24 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
       return client;
     },
     async close() {
+      closing.abort();
+      for (const { client } of kubeClients.values()) client.close();
       await container?.close();
     },
   };
+}
+
+/** google-auth-library's "Could not load the default credentials", with what to do about it. */
+function explainAuth(error: unknown): never {
+  const message = (error as Error)?.message ?? String(error);
+  if (/default credentials/i.test(message))
+    throw Object.assign(
+      new Error(
+        `no Google Cloud credentials: ${message.split('. ')[0]} — run \`gcloud auth application-default login\`, or google-github-actions/auth before this step in a workflow`,
+      ),
+      { cause: error },
+    );
+  throw error;
 }
 
 function splitHost(host: string): [string, number] {
@@ -171,36 +197,60 @@ function splitHost(host: string): [string, number] {
 }
 
 /** Emulators are reached in plain text without credentials, as Google's own emulators are. */
-function plainHttpClient(base: string): RestClient {
+function plainHttpClient(base: string, closing: AbortSignal): RestClient {
   return {
     async request(method, path, body) {
-      const response = await fetch(base + path, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      const data = text ? safeJson(text) : {};
-      if (!response.ok)
-        throw new HttpError(`${method} ${path}: ${response.status}`, { status: response.status, data });
-      return data as any;
+      const signal = AbortSignal.any([closing, AbortSignal.timeout(REQUEST_TIMEOUT_MS)]);
+      try {
+        const response = await fetch(base + path, {
+          method,
+          headers: body === undefined ? {} : { 'content-type': 'application/json' },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal,
+        });
+        const text = await response.text();
+        const data = text ? safeJson(text) : {};
+        if (!response.ok)
+          throw new HttpError(`${method} ${path}: ${response.status}`, { status: response.status, data });
+        return data as any;
+      } catch (error) {
+        throw signal.aborted ? unanswered(method, path, closing) : error;
+      }
     },
   };
 }
 
 /** Google APIs as plain REST through google-auth-library, as Google's own GitHub Actions call them. */
-function authorizedClient(base: string, auth: () => GoogleAuth): RestClient {
+function authorizedClient(base: string, auth: () => GoogleAuth, closing: AbortSignal): RestClient {
   return {
     async request(method, path, body) {
-      const response = await auth().request({
-        url: base + path,
-        method: method as 'GET',
-        data: body,
-        retry: false,
-      });
-      return response.data as any;
+      try {
+        const response = await auth().request({
+          url: base + path,
+          method: method as 'GET',
+          data: body,
+          retry: false,
+          timeout: REQUEST_TIMEOUT_MS,
+          signal: closing,
+        });
+        return response.data as any;
+      } catch (error) {
+        if ((error as { code?: unknown })?.code === 'TimeoutError' || closing.aborted)
+          throw unanswered(method, path, closing);
+        return explainAuth(error);
+      }
     },
   };
+}
+
+/** A call that got no answer: timed out (a network error the engine retries), or cut off by close(). */
+function unanswered(method: string, path: string, closing: AbortSignal): Error {
+  const call = `${method} ${path.split('?')[0]}`;
+  return closing.aborted
+    ? new Error(`${call}: abandoned, the run is over`)
+    : Object.assign(new Error(`${call}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`), {
+        code: 'ETIMEDOUT',
+      });
 }
 
 function safeJson(text: string): unknown {

@@ -28,6 +28,8 @@ export interface KubeClient {
   create(manifest: ObjectRef & Record<string, unknown>): Promise<any>;
   delete(ref: ObjectRef): Promise<void>;
   list(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<any[]>;
+  /** Ends its connections, and any call still waiting on them. */
+  close(): void;
 }
 
 export function kubeClient(endpoint: string, caCertBase64: string, token: string): KubeClient {
@@ -144,6 +146,7 @@ export function kubeClient(endpoint: string, caCertBase64: string, token: string
         throw error;
       }
     },
+    close: () => agent.destroy(),
   };
 }
 

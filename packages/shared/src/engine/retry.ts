@@ -6,7 +6,9 @@ export class DeadlineError extends Error {}
 /**
  * Retries `call` while its error is retryable, with exponential backoff and jitter, until the
  * deadline. The only retry loop there is: the client libraries' own retries are off, so every
- * retry is one the engine decides, counts (`onRetry`) and shows.
+ * retry is one the engine decides, counts (`onRetry`) and shows. An attempt that gets no answer
+ * within `timing.callTimeoutMs` counts as timed out: an API that hangs fails at the deadline
+ * instead of holding the run forever.
  */
 export async function withRetries<T>(
   call: () => Promise<T>,
@@ -18,7 +20,7 @@ export async function withRetries<T>(
   let backoff = timing.initialBackoffMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await call();
+      return await answered(call(), timing);
     } catch (error) {
       const e = toCallError(error);
       if (!retryable(e) || timing.clock.now() + backoff > deadline) throw error;
@@ -26,6 +28,22 @@ export async function withRetries<T>(
       await timing.clock.sleep(backoff * (0.5 + timing.random() / 2));
       backoff = Math.min(timing.maxBackoffMs, backoff * 2);
     }
+  }
+}
+
+/** The call's answer, or a timeout (a network error, retryable) when none comes within callTimeoutMs. */
+async function answered<T>(call: Promise<T>, timing: Timing): Promise<T> {
+  const answer = new AbortController();
+  const timeout = timing.clock.sleep(timing.callTimeoutMs, answer.signal).then(() => {
+    if (answer.signal.aborted) return undefined as never;
+    throw Object.assign(new DeadlineError(`no answer within ${Math.round(timing.callTimeoutMs / 1000)} s`), {
+      code: 'ETIMEDOUT',
+    });
+  });
+  try {
+    return await Promise.race([call, timeout]);
+  } finally {
+    answer.abort();
   }
 }
 

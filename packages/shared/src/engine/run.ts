@@ -116,7 +116,7 @@ async function observe(
 ): Promise<Map<string, Observed>> {
   const observed = new Map<string, Observed>();
   const unreadable: string[] = [];
-  const deadline = timing.clock.now() + 10 * 60_000;
+  const deadline = timing.clock.now() + timing.readTimeoutMs;
   const batches = await readMany(
     resources.filter((r) => !ctx.handlers?.[r.type]),
     ctx,
@@ -135,7 +135,7 @@ async function observe(
             await withRetries(
               () => handler.read(r, ctx),
               timing,
-              deadlineFor(r, timing),
+              Math.min(deadline, deadlineFor(r, timing)),
               (e) => retries.emit(r, 'retrying', { detail: describeCallError(e) }),
             ));
         const change = handler.diff(r, live, ctx);
@@ -393,6 +393,8 @@ async function converge(
   let live = planned ? planned.live : await read();
   let mutated = false;
   let last: { change: Change; applied: boolean } | undefined;
+  /** Why the last create's outcome is unknown (no answer, a 503): said when the resource gives up. */
+  let unknownOutcome: string | undefined;
   for (let round = 0; ; round++) {
     const change = handler.diff(r, live, ctx);
     if (change.action === 'noop') break;
@@ -404,8 +406,10 @@ async function converge(
           : `${r.title} still differs after its ${last.change.action}: ${what}. Something else keeps changing it (another controller or field manager), or the API does not take this value`,
       );
     }
-    if (round >= timing.maxRounds)
-      throw new NotConverged(`${r.title} did not converge after ${round} changes: ${change.reason}`);
+    if (round >= timing.maxRounds || (unknownOutcome && timing.clock.now() >= deadline))
+      throw new NotConverged(
+        `${r.title} did not converge after ${round} changes: ${change.reason}${unknownOutcome ? ` (its last create: ${unknownOutcome})` : ''}`,
+      );
     mutated = true;
     if (change.action === 'replace') {
       reporter.emit(r, 'replacing', { action: 'replace', detail: change.reason });
@@ -436,7 +440,8 @@ async function converge(
         const e = toCallError(error);
         // A create may fail on the client and land on the server: read before deciding (#20087).
         if (creating && (isAlreadyExists(e) || outcomeUnknown(e))) {
-          reporter.emit(r, 'retrying', { detail: `${describeCallError(e)}; reading it back` });
+          unknownOutcome = describeCallError(e);
+          reporter.emit(r, 'retrying', { detail: `${unknownOutcome}; reading it back` });
           await timing.clock.sleep(Math.min(timing.maxBackoffMs, timing.initialBackoffMs * 2 ** round));
           return false;
         }

@@ -47,6 +47,13 @@ export interface Timing {
   maxBackoffMs: number;
   /** How long each kind may take, create to ready (Terraform's figures by default). */
   timeoutMs: Partial<Record<ResourceType, number>>;
+  /** How long reading the live state may take, retries included, before a plan fails naming what it could not read. */
+  readTimeoutMs: number;
+  /**
+   * How long one call may go unanswered before it counts as timed out (and is retried while the
+   * deadline allows). Each client has a timeout of its own below this; this catches a call that has none.
+   */
+  callTimeoutMs: number;
   /** Google Cloud resources worked on at once. */
   concurrency: number;
   /** Kubernetes objects worked on at once (cheap calls, many of them). */
@@ -77,6 +84,8 @@ export const REAL_TIMING: Timing = {
     'iam.binding': 10 * 60_000,
     'kubernetes.object': 20 * 60_000,
   },
+  readTimeoutMs: 10 * 60_000,
+  callTimeoutMs: 90_000,
   concurrency: 16,
   kubeConcurrency: 32,
   maxRounds: 12,
@@ -92,6 +101,9 @@ export const EMULATOR_TIMING: Timing = {
   initialBackoffMs: 25,
   maxBackoffMs: 500,
   timeoutMs: Object.fromEntries(Object.entries(REAL_TIMING.timeoutMs).map(([k]) => [k, 120_000])),
+  // The sandbox answers a read in milliseconds, even under its faults; one that hangs fails fast.
+  readTimeoutMs: 10_000,
+  callTimeoutMs: 10_000,
   concurrency: 16,
   kubeConcurrency: 32,
   maxRounds: 12,
