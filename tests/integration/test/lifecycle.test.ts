@@ -204,9 +204,10 @@ describe('lifecycles through the CLI on the sandbox', () => {
   it('two applies at once: the second waits for the first, saying who holds it, and both converge', async () => {
     await start();
     applied(await spillway(['apply', '-f', example]));
-    // The first run holds its claim for a while: its search for what the spec dropped is slow once.
+    // The first run holds its claim for a while: its search for what the spec dropped is slow once
+    // (20 s: longer than a second CLI takes to start on a busy machine).
     sandbox!.faults.setPlan({
-      rules: [{ api: 'kubernetes', method: 'list configmaps', latencySeconds: 3_000, times: 1 }],
+      rules: [{ api: 'kubernetes', method: 'list configmaps', latencySeconds: 20_000, times: 1 }],
     });
     const first = spawnSpillway(['apply', '-f', example]);
     await until(() => first.stderr.includes('held by'), 60_000);
