@@ -41,11 +41,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   try {
     const backend = await startPluginBackend(fleet);
     closers.push(backend.close);
-    const html = pageHtml({
-      token: MOCK_USER_TOKEN,
-      entity: foodReviewEntity,
-      refreshIntervalMs: options.refreshIntervalMs ?? 30_000,
-    });
+    const html = pageHtml(
+      {
+        token: MOCK_USER_TOKEN,
+        entity: foodReviewEntity,
+        refreshIntervalMs: options.refreshIntervalMs ?? 30_000,
+      },
+      Boolean(page.css),
+    );
 
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
@@ -103,7 +106,8 @@ function proxy(req: IncomingMessage, res: ServerResponse, baseUrl: string) {
   req.pipe(upstream);
 }
 
-function pageHtml(settings: object): string {
+/** The page; `withCss`: Backstage UI's stylesheet (its tokens and components), bundled as /app.css. */
+function pageHtml(settings: object, withCss: boolean): string {
   // `<` is escaped so the JSON cannot close the script element.
   const json = JSON.stringify(settings).replace(/</g, '\\u003c');
   return `<!doctype html>
@@ -112,7 +116,7 @@ function pageHtml(settings: object): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Spillway entity card (dev harness)</title>
-</head>
+${withCss ? '<link rel="stylesheet" href="/app.css">\n' : ''}</head>
 <body style="margin:0">
 <div id="root"></div>
 <script>window.__SPILLWAY_DEV__ = ${json};</script>

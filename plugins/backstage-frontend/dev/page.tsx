@@ -7,8 +7,9 @@ import { createRoot } from 'react-dom/client';
 import { TestApiProvider, wrapInTestApp } from '@backstage/test-utils';
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import type { Entity } from '@backstage/catalog-model';
-import { Box, Button, Container, Typography } from '@material-ui/core';
-import { EntitySpillwayCard, SpillwayClient, spillwayApiRef } from '../src/index.js';
+import { Button, Container, Flex, Text } from '@backstage/ui';
+import '@backstage/ui/css/styles.css';
+import { EntitySpillwayCardContent, SpillwayClient, spillwayApiRef } from '../src/index.js';
 
 interface DevSettings {
   token: string;
@@ -35,22 +36,22 @@ function post(path: string) {
 
 function Page() {
   return (
-    <Container maxWidth="md" style={{ paddingTop: 24, paddingBottom: 24 }}>
-      <Box display="flex" alignItems="center" justifyContent="space-between" mb={2}>
-        <Typography variant="h4" component="h1">
+    <Container style={{ paddingTop: 24, paddingBottom: 24, maxWidth: 960 }}>
+      <Flex align="center" justify="between" mb="4">
+        <Text as="h1" variant="title-medium">
           {settings.entity.kind} {settings.entity.metadata.name}
-        </Typography>
-        <Box display="flex" style={{ gap: 8 }}>
-          <Button variant="outlined" size="small" onClick={post('/dev/spill')}>
+        </Text>
+        <Flex gap="2">
+          <Button variant="secondary" size="small" onPress={post('/dev/spill')}>
             Drive load (spill)
           </Button>
-          <Button variant="outlined" size="small" onClick={post('/dev/calm')}>
+          <Button variant="secondary" size="small" onPress={post('/dev/calm')}>
             Stop load
           </Button>
-        </Box>
-      </Box>
+        </Flex>
+      </Flex>
       <div id="spillway-card">
-        <EntitySpillwayCard refreshIntervalMs={settings.refreshIntervalMs} />
+        <EntitySpillwayCardContent refreshIntervalMs={settings.refreshIntervalMs} />
       </div>
     </Container>
   );

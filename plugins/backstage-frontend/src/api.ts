@@ -1,13 +1,22 @@
-import { createApiRef, type DiscoveryApi, type FetchApi } from '@backstage/core-plugin-api';
 import type { CompoundEntityRef } from '@backstage/catalog-model';
-import type { SpillwayHealthResponse } from './types.js';
+import { createApiRef, type DiscoveryApi, type FetchApi } from '@backstage/frontend-plugin-api';
+import type {
+  SpillwayHealthResponse,
+  SpillwayPlatformResponse,
+} from '@spillway/backstage-plugin-spillway-common';
 
+/** The Spillway backend plugin's routes, as the card and the region picker read them. */
 export interface SpillwayApi {
   /** The health of the service the entity names, read live by the backend. */
   getHealth(entity: CompoundEntityRef, options?: { signal?: AbortSignal }): Promise<SpillwayHealthResponse>;
+  /** A configured platform's regions, from its spec. */
+  getPlatform(name: string, options?: { signal?: AbortSignal }): Promise<SpillwayPlatformResponse>;
 }
 
-export const spillwayApiRef = createApiRef<SpillwayApi>({ id: 'plugin.spillway.service' });
+export const spillwayApiRef = createApiRef<SpillwayApi>().with({
+  id: 'plugin.spillway.service',
+  pluginId: 'spillway',
+});
 
 /** A failed answer of the backend: its status and the message it gave. */
 export class SpillwayRequestError extends Error {
@@ -24,18 +33,23 @@ export class SpillwayRequestError extends Error {
 export class SpillwayClient implements SpillwayApi {
   constructor(private readonly deps: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {}
 
-  async getHealth(
-    entity: CompoundEntityRef,
-    options: { signal?: AbortSignal } = {},
-  ): Promise<SpillwayHealthResponse> {
-    const base = await this.deps.discoveryApi.getBaseUrl('spillway');
+  getHealth(entity: CompoundEntityRef, options: { signal?: AbortSignal } = {}) {
     const path = [entity.namespace, entity.kind, entity.name].map(encodeURIComponent).join('/');
-    const response = await this.deps.fetchApi.fetch(`${base}/health/${path}`, {
+    return this.get<SpillwayHealthResponse>(`/health/${path}`, options.signal);
+  }
+
+  getPlatform(name: string, options: { signal?: AbortSignal } = {}) {
+    return this.get<SpillwayPlatformResponse>(`/platforms/${encodeURIComponent(name)}`, options.signal);
+  }
+
+  private async get<T>(path: string, signal: AbortSignal | undefined): Promise<T> {
+    const base = await this.deps.discoveryApi.getBaseUrl('spillway');
+    const response = await this.deps.fetchApi.fetch(`${base}${path}`, {
       headers: { accept: 'application/json' },
-      signal: options.signal,
+      signal,
     });
     if (!response.ok) throw new SpillwayRequestError(response.status, await errorMessage(response));
-    return (await response.json()) as SpillwayHealthResponse;
+    return (await response.json()) as T;
   }
 }
 

@@ -5,7 +5,7 @@ import { EntityProvider } from '@backstage/plugin-catalog-react';
 import type { Entity } from '@backstage/catalog-model';
 import { EntitySpillwayCard } from '../src/components/EntitySpillwayCard.js';
 import { spillwayApiRef, SpillwayRequestError, type SpillwayApi } from '../src/api.js';
-import type { SpillwayHealthResponse } from '../src/types.js';
+import type { SpillwayHealthResponse } from '@spillway/backstage-plugin-spillway-common';
 import { entity, healthy, partial, response, spilling } from './fixtures.js';
 
 type GetHealth = SpillwayApi['getHealth'];
@@ -17,7 +17,7 @@ function fakeApi(...answers: Array<SpillwayHealthResponse | Error | Promise<Spil
       answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer),
     );
   }
-  return { getHealth };
+  return { getHealth, getPlatform: jest.fn<SpillwayApi['getPlatform']>() };
 }
 
 async function renderCard(api: SpillwayApi, props = {}, forEntity: Entity = entity) {
@@ -146,14 +146,17 @@ describe('EntitySpillwayCard', () => {
       ),
     );
 
-    expect(await screen.findByText("Error: Could not read the service's health")).toBeInTheDocument();
+    expect(await screen.findByText("Could not read the service's health")).toBeInTheDocument();
     expect(screen.getByText(/403 Forbidden: user:default\/guest may not read/)).toBeVisible();
     expect(screen.queryByRole('region', { name: /^Region / })).not.toBeInTheDocument();
   });
 
   it('shows progress until the first answer (loading)', async () => {
     let answer!: (value: SpillwayHealthResponse) => void;
-    const api = { getHealth: jest.fn<GetHealth>(() => new Promise((resolve) => (answer = resolve))) };
+    const api = {
+      getHealth: jest.fn<GetHealth>(() => new Promise((resolve) => (answer = resolve))),
+      getPlatform: jest.fn<SpillwayApi['getPlatform']>(),
+    };
     await renderCard(api);
 
     expect(screen.getByTestId('progress')).toBeInTheDocument();
@@ -173,12 +176,12 @@ describe('EntitySpillwayCard', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));
 
     expect(api.getHealth).toHaveBeenCalledTimes(2);
-    expect(screen.getByRole('progressbar', { name: 'Refreshing' })).toBeInTheDocument();
+    expect(screen.getByRole('status', { name: 'Refreshing' })).toBeInTheDocument();
     expect(screen.queryByTestId('progress')).not.toBeInTheDocument();
     expect(within(tile('us-east4')).getByText('Healthy')).toBeInTheDocument();
     await act(async () => second(spilling));
     expect(await screen.findByRole('alert')).toHaveTextContent('Traffic is spilling over');
-    expect(screen.queryByRole('progressbar', { name: 'Refreshing' })).not.toBeInTheDocument();
+    expect(screen.queryByRole('status', { name: 'Refreshing' })).not.toBeInTheDocument();
   });
 
   it('keeps the last reading and says the refresh failed when a later read fails', async () => {
@@ -189,7 +192,7 @@ describe('EntitySpillwayCard', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Refresh' }));
 
     expect(
-      await screen.findByText('Error: The last refresh failed; showing the previous reading'),
+      await screen.findByText('The last refresh failed; showing the previous reading'),
     ).toBeInTheDocument();
     expect(within(tile('us-east4')).getByText('Healthy')).toBeInTheDocument();
   });

@@ -104,13 +104,14 @@ describe('the entity card in Chromium', () => {
     for (let attempt = 0; !(await banner.isVisible()) || (attempt < 15 && !(await settled())); attempt++) {
       if (attempt === 30) throw new Error('the card never showed the spill-over after 30 refreshes');
       await page.getByRole('button', { name: 'Refresh' }).click();
-      await page.getByRole('progressbar', { name: 'Refreshing' }).waitFor({ state: 'detached' });
+      await page.getByRole('status', { name: 'Refreshing' }).waitFor({ state: 'detached' });
       await page.waitForTimeout(1_000);
     }
     const east = await tile('us-east4').innerText();
     const west = await tile('europe-west3').innerText();
     await page.mouse.move(0, 0); // no tooltip over the refresh button in the picture
     await page.getByRole('tooltip').waitFor({ state: 'detached' });
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
     await card().screenshot({ path: `${ARTIFACTS}entity-card-spilling.png` });
 
     expect(await banner.innerText()).toMatch(

@@ -1,5 +1,8 @@
 import type { Entity } from '@backstage/catalog-model';
-import type { SpillwayHealthResponse, SpillwayRegionHealth } from '../src/types.js';
+import type {
+  RegionHealth as SpillwayRegionHealth,
+  SpillwayHealthResponse,
+} from '@spillway/backstage-plugin-spillway-common';
 
 export const entity: Entity = {
   apiVersion: 'backstage.io/v1alpha1',

@@ -2,9 +2,13 @@ import { describe, expect, it, jest } from '@jest/globals';
 import { ApiBlueprint, type FetchApi } from '@backstage/frontend-plugin-api';
 import { EntityCardBlueprint } from '@backstage/plugin-catalog-react/alpha';
 import { createExtensionTester } from '@backstage/frontend-test-utils';
-import spillwayFrontendPlugin, { spillwayApi, spillwayEntityCard } from '../src/alpha.js';
-import { spillwayPlugin } from '../src/plugin.js';
-import { isSpillwayAvailable } from '../src/annotations.js';
+import { FormFieldBlueprint } from '@backstage/plugin-scaffolder-react/alpha';
+import spillwayFrontendPlugin, {
+  spillwayApi,
+  spillwayEntityCard,
+  spillwayRegionPickerFormField,
+} from '../src/index.js';
+import { isSpillwayAvailable, spillwayPlugin, SpillwayRegionPickerFieldExtension } from '../src/legacy.js';
 import { SpillwayClient, spillwayApiRef, SpillwayRequestError } from '../src/api.js';
 import { entity, healthy } from './fixtures.js';
 
@@ -40,16 +44,37 @@ describe('isSpillwayAvailable', () => {
   });
 });
 
-describe('the plugin for the new frontend system', () => {
-  it("is the 'spillway' plugin", () => {
+describe('the plugin for the new frontend system (the default export)', () => {
+  it("is the 'spillway' plugin with the card, the region picker and the API", () => {
     expect(spillwayFrontendPlugin.pluginId).toBe('spillway');
     expect(spillwayFrontendPlugin.getExtension('entity-card:spillway/regional-health')).toBeDefined();
+    expect(
+      spillwayFrontendPlugin.getExtension('scaffolder-form-field:spillway/spillway-region-picker'),
+    ).toBeDefined();
     expect(spillwayFrontendPlugin.getExtension('api:spillway')).toBeDefined();
   });
 
   it('shows the entity card only for entities that name a Spillway service', () => {
     const filter = createExtensionTester(spillwayEntityCard).get(EntityCardBlueprint.dataRefs.filterFunction);
     expect([filter?.(entity), filter?.(withoutAnnotation)]).toEqual([true, false]);
+  });
+
+  it("takes the card's filter from the app's config (app.extensions) instead", () => {
+    const system = { ...entity, kind: 'System' };
+    const filter = createExtensionTester(spillwayEntityCard, {
+      config: { filter: { kind: 'system' } },
+    }).get(EntityCardBlueprint.dataRefs.filterFunction);
+    expect([filter?.(system), filter?.(entity), filter?.(withoutAnnotation)]).toEqual([true, false, false]);
+  });
+
+  it('offers SpillwayRegionPicker to the scaffolder, with its validation', async () => {
+    const load = createExtensionTester(spillwayRegionPickerFormField).get(
+      FormFieldBlueprint.dataRefs.formFieldLoader,
+    );
+    // The loaded field's data (an opaque FormField: its options with a type tag).
+    const field = (await load()) as unknown as { name: string; validation: unknown };
+    expect(field.name).toBe('SpillwayRegionPicker');
+    expect(field.validation).toEqual(expect.any(Function));
   });
 
   it('provides spillwayApiRef as a client that fetches through fetchApi', async () => {
@@ -67,14 +92,27 @@ describe('the plugin for the new frontend system', () => {
   });
 });
 
-describe('the plugin for the legacy frontend system', () => {
+describe('the plugin for the legacy frontend system (./legacy)', () => {
   it("is the 'spillway' plugin and provides spillwayApiRef", () => {
     expect(spillwayPlugin.getId()).toBe('spillway');
     expect([...spillwayPlugin.getApis()].map((factory) => factory.api.id)).toEqual([spillwayApiRef.id]);
   });
+
+  it('provides the region picker as a scaffolder field extension', () => {
+    expect(SpillwayRegionPickerFieldExtension).toBeDefined();
+  });
 });
 
 describe('SpillwayClient', () => {
+  it("reads a platform's regions from /platforms/:name", async () => {
+    const platform = { name: 'inference-prod', regions: [] };
+    const { fetchApi, fetch } = fetchAnswering(answer(JSON.stringify(platform)));
+    await expect(
+      new SpillwayClient({ discoveryApi, fetchApi }).getPlatform('inference-prod'),
+    ).resolves.toEqual(platform);
+    expect(fetch.mock.calls[0]![0]).toBe('http://backstage.test/api/spillway/platforms/inference-prod');
+  });
+
   const ref = { namespace: 'team a', kind: 'Component', name: 'food/review' };
 
   it('escapes each part of the entity reference in the path', async () => {

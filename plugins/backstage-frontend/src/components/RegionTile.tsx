@@ -1,47 +1,16 @@
-import { Chip, makeStyles, Paper, Typography } from '@material-ui/core';
+import { Badge, Flex, Text } from '@backstage/ui';
 import {
-  CallSplit as CallSplitIcon,
-  CheckCircle as CheckCircleIcon,
-  Error as ErrorIcon,
-  Help as HelpIcon,
-  Star as StarIcon,
-  Warning as WarningIcon,
-} from '@material-ui/icons';
-import type { RegionState, SpillwayRegionHealth } from '../types.js';
+  RiCheckboxCircleFill,
+  RiCloseCircleFill,
+  RiErrorWarningFill,
+  RiGitForkLine,
+  RiQuestionFill,
+  RiStarFill,
+} from '@remixicon/react';
+import type { RegionHealth, RegionState } from '@spillway/backstage-plugin-spillway-common';
 import { percent } from './format.js';
+import { styles } from './styles.js';
 import { UtilizationBar } from './UtilizationBar.js';
-
-const useStyles = makeStyles((theme) => ({
-  tile: {
-    padding: theme.spacing(2),
-    boxSizing: 'border-box',
-    height: '100%',
-    display: 'flex',
-    flexDirection: 'column',
-    gap: 10,
-  },
-  spillingTile: { borderColor: theme.palette.warning.main, borderWidth: 2 },
-  header: { display: 'flex', alignItems: 'baseline', gap: theme.spacing(1), flexWrap: 'wrap' },
-  cluster: { color: theme.palette.text.secondary, flexGrow: 1 },
-  state: { display: 'flex', alignItems: 'center', gap: 6, fontWeight: 600 },
-  healthy: { color: theme.palette.success.main },
-  degraded: { color: theme.palette.warning.dark },
-  down: { color: theme.palette.error.main },
-  unknown: { color: theme.palette.text.secondary },
-  spill: {
-    display: 'flex',
-    alignItems: 'center',
-    gap: 8,
-    padding: theme.spacing(0.75, 1),
-    borderRadius: 4,
-    background: theme.palette.warning.main,
-    color: theme.palette.getContrastText(theme.palette.warning.main),
-    fontWeight: 600,
-  },
-  row: { display: 'flex', justifyContent: 'space-between', gap: theme.spacing(1) },
-  address: { fontFamily: 'monospace' },
-  checks: { margin: 0, paddingLeft: theme.spacing(2.5) },
-}));
 
 const STATE_TEXT: Record<RegionState, string> = {
   healthy: 'Healthy',
@@ -50,16 +19,23 @@ const STATE_TEXT: Record<RegionState, string> = {
   unknown: 'Unknown (unreadable)',
 };
 
+const STATE_COLOR = {
+  healthy: 'success',
+  degraded: 'warning',
+  down: 'danger',
+  unknown: 'secondary',
+} as const;
+
 function StateIcon({ state }: { state: RegionState }) {
-  const props = { fontSize: 'small' as const, 'aria-hidden': true };
-  if (state === 'healthy') return <CheckCircleIcon {...props} />;
-  if (state === 'degraded') return <WarningIcon {...props} />;
-  if (state === 'down') return <ErrorIcon {...props} />;
-  return <HelpIcon {...props} />;
+  const props = { size: 18, 'aria-hidden': true };
+  if (state === 'healthy') return <RiCheckboxCircleFill {...props} />;
+  if (state === 'degraded') return <RiErrorWarningFill {...props} />;
+  if (state === 'down') return <RiCloseCircleFill {...props} />;
+  return <RiQuestionFill {...props} />;
 }
 
 /** The preferred region is at or above the load balancer's threshold (as the core's markSpilling reads it). */
-export function isFull(region: SpillwayRegionHealth): boolean {
+export function isFull(region: RegionHealth): boolean {
   return region.threshold !== undefined && (region.utilization ?? 0) >= region.threshold;
 }
 
@@ -78,8 +54,18 @@ function Regions({ names, fallback }: { names: string[]; fallback: string }) {
   );
 }
 
+/** A label on the left, its value on the right. */
+function Row({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <Flex justify="between" gap="2">
+      <Text variant="body-medium">{label}</Text>
+      {children}
+    </Flex>
+  );
+}
+
 export interface RegionTileProps {
-  region: SpillwayRegionHealth;
+  region: RegionHealth;
   /** Regions of the same service taking the overflow, named on the preferred region's tile. */
   overflowTo: string[];
   /** The preferred region(s) whose overflow this region takes. */
@@ -87,7 +73,6 @@ export interface RegionTileProps {
 }
 
 export function RegionTile({ region, overflowTo, overflowFrom }: RegionTileProps) {
-  const classes = useStyles();
   const failing = region.checks.filter((check) => !check.ok);
   const fullAndSpilling = region.preferred && isFull(region) && overflowTo.length > 0;
   const spillSign = region.spilling ? (
@@ -101,38 +86,37 @@ export function RegionTile({ region, overflowTo, overflowFrom }: RegionTileProps
   ) : undefined;
 
   return (
-    <Paper
-      variant="outlined"
-      className={`${classes.tile} ${spillSign ? classes.spillingTile : ''}`}
-      role="region"
+    <section
+      style={{ ...styles.tile, ...(spillSign ? styles.spillingTile : {}) }}
       aria-label={`Region ${region.region}`}
       data-testid={`spillway-region-${region.region}`}
     >
-      <div className={classes.header}>
-        <Typography variant="h6" component="h3">
+      <Flex align="center" gap="2">
+        <Text as="h3" variant="title-x-small">
           {region.region}
-        </Typography>
-        <Typography variant="body2" className={classes.cluster}>
+        </Text>
+        <Text variant="body-small" color="secondary" style={{ flexGrow: 1 }}>
           cluster {region.cluster}
-        </Typography>
-        {region.preferred && <Chip size="small" color="primary" icon={<StarIcon />} label="Preferred" />}
-      </div>
+        </Text>
+        {region.preferred && <Badge icon={<RiStarFill size={14} aria-hidden />}>Preferred</Badge>}
+      </Flex>
 
-      <Typography variant="body1" className={`${classes.state} ${classes[region.state]}`}>
+      <Flex align="center" gap="1" style={{ color: `var(--bui-fg-${STATE_COLOR[region.state]})` }}>
         <StateIcon state={region.state} />
-        {STATE_TEXT[region.state]}
-      </Typography>
+        <Text variant="body-large" weight="bold" color={STATE_COLOR[region.state]}>
+          {STATE_TEXT[region.state]}
+        </Text>
+      </Flex>
 
       {spillSign && (
-        <div className={classes.spill} role="status">
-          <CallSplitIcon fontSize="small" aria-hidden />
+        <div style={styles.spill} role="status">
+          <RiGitForkLine size={16} aria-hidden />
           {spillSign}
         </div>
       )}
 
-      <div className={classes.row}>
-        <Typography variant="body2">Model servers</Typography>
-        <Typography variant="body2" component="span">
+      <Row label="Model servers">
+        <Text variant="body-medium">
           {region.modelServers ? (
             <strong>
               {region.modelServers.ready}/{region.modelServers.desired} ready
@@ -144,8 +128,8 @@ export function RegionTile({ region, overflowTo, overflowFrom }: RegionTileProps
             region.modelServers &&
             region.hpa.desiredReplicas !== region.modelServers.desired &&
             ` (HPA wants ${region.hpa.desiredReplicas})`}
-        </Typography>
-      </div>
+        </Text>
+      </Row>
 
       <UtilizationBar
         utilization={region.utilization}
@@ -154,24 +138,23 @@ export function RegionTile({ region, overflowTo, overflowFrom }: RegionTileProps
         source={region.utilizationSource}
       />
 
-      <div className={classes.row}>
-        <Typography variant="body2">Gateway</Typography>
-        <Typography variant="body2" className={classes.address}>
+      <Row label="Gateway">
+        <Text variant="body-medium" style={styles.address}>
           {region.gatewayAddress ?? 'no address yet'}
-        </Typography>
-      </div>
+        </Text>
+      </Row>
 
       {failing.length > 0 && (
         <div>
-          <Typography variant="body2" color="error">
+          <Text variant="body-medium" color="danger">
             {failing.length === 1 ? '1 check fails' : `${failing.length} checks fail`}
-          </Typography>
-          <ul className={classes.checks}>
+          </Text>
+          <ul style={styles.checks}>
             {failing.map((check) => (
               <li key={check.name}>
-                <Typography variant="body2">
+                <Text variant="body-medium">
                   <strong>{check.name}</strong>: {check.detail}
-                </Typography>
+                </Text>
               </li>
             ))}
           </ul>
@@ -179,17 +162,17 @@ export function RegionTile({ region, overflowTo, overflowFrom }: RegionTileProps
       )}
 
       {region.drift && region.drift.length > 0 && (
-        <Typography variant="caption" color="textSecondary">
+        <Text variant="body-small" color="secondary">
           Drifted from the spec: {region.drift.join(', ')}
-        </Typography>
+        </Text>
       )}
       {region.utilization !== undefined && region.threshold !== undefined && region.preferred && (
-        <Typography variant="caption" color="textSecondary">
+        <Text variant="body-small" color="secondary">
           {isFull(region)
             ? `At ${percent(region.utilization)}, at or above the ${percent(region.threshold)} threshold`
             : `Headroom before spill-over: ${percent(Math.max(0, region.threshold - region.utilization))}`}
-        </Typography>
+        </Text>
       )}
-    </Paper>
+    </section>
   );
 }

@@ -1,37 +1,6 @@
-import { makeStyles, Typography } from '@material-ui/core';
+import { Flex, Text } from '@backstage/ui';
 import { percent } from './format.js';
-
-const useStyles = makeStyles((theme) => ({
-  track: {
-    position: 'relative',
-    height: 14,
-    borderRadius: 3,
-    background: theme.palette.type === 'dark' ? theme.palette.grey[800] : theme.palette.grey[200],
-    overflow: 'hidden',
-  },
-  fill: { position: 'absolute', top: 0, bottom: 0, left: 0 },
-  underTarget: { background: theme.palette.primary.main },
-  overTarget: { background: theme.palette.warning.main },
-  overThreshold: { background: theme.palette.error.main },
-  marker: { position: 'absolute', top: 0, bottom: 0, width: 0 },
-  // Dark marks with a light halo stay visible on every fill colour.
-  targetMarker: {
-    borderLeft: `2px dashed ${theme.palette.grey[900]}`,
-    boxShadow: `1px 0 0 ${theme.palette.common.white}`,
-  },
-  thresholdMarker: {
-    borderLeft: `3px solid ${theme.palette.grey[900]}`,
-    boxShadow: `1px 0 0 ${theme.palette.common.white}, -1px 0 0 ${theme.palette.common.white}`,
-  },
-  legend: {
-    display: 'flex',
-    flexWrap: 'wrap',
-    gap: theme.spacing(1.5),
-    marginTop: theme.spacing(0.5),
-    color: theme.palette.text.secondary,
-  },
-  swatch: { display: 'inline-block', width: 0, height: 10, marginRight: 4, verticalAlign: 'middle' },
-}));
+import { fillColors, styles } from './styles.js';
 
 export interface UtilizationBarProps {
   /** KV-cache utilization, a fraction; undefined when it could not be read. */
@@ -43,18 +12,18 @@ export interface UtilizationBarProps {
   source?: 'monitoring' | 'hpa';
 }
 
+const clamp = (fraction: number) => Math.min(100, Math.max(0, fraction * 100));
+
 /** KV-cache utilization as a bar, marked with the HPA target (dashed) and the spill-over threshold (solid). */
 export function UtilizationBar({ utilization, target, threshold, source }: UtilizationBarProps) {
-  const classes = useStyles();
-  const clamp = (fraction: number) => Math.min(100, Math.max(0, fraction * 100));
-  const level =
+  const fill =
     utilization === undefined
       ? undefined
       : threshold !== undefined && utilization >= threshold
-        ? classes.overThreshold
+        ? fillColors.overThreshold
         : target !== undefined && utilization > target
-          ? classes.overTarget
-          : classes.underTarget;
+          ? fillColors.overTarget
+          : fillColors.underTarget;
   const description = [
     utilization === undefined ? 'KV-cache utilization unknown' : `KV cache ${percent(utilization)} used`,
     target !== undefined ? `HPA target ${percent(target)}` : undefined,
@@ -64,13 +33,13 @@ export function UtilizationBar({ utilization, target, threshold, source }: Utili
     .join('; ');
 
   return (
-    <div>
-      <Typography variant="body2">
+    <Flex direction="column" gap="1">
+      <Text variant="body-medium">
         KV cache <strong>{utilization === undefined ? 'unknown' : percent(utilization)}</strong>
         {source ? ` (from ${source === 'monitoring' ? 'Cloud Monitoring' : 'the HPA'})` : ''}
-      </Typography>
+      </Text>
       <div
-        className={classes.track}
+        style={styles.track}
         role="meter"
         aria-label="KV-cache utilization"
         aria-valuemin={0}
@@ -80,35 +49,31 @@ export function UtilizationBar({ utilization, target, threshold, source }: Utili
         title={description}
       >
         {utilization !== undefined && (
-          <div className={`${classes.fill} ${level}`} style={{ width: `${clamp(utilization)}%` }} />
+          <div style={{ ...styles.fill, background: fill, width: `${clamp(utilization)}%` }} />
         )}
         {target !== undefined && (
-          <div
-            className={`${classes.marker} ${classes.targetMarker}`}
-            style={{ left: `${clamp(target)}%` }}
-          />
+          <div style={{ ...styles.marker, ...styles.targetMarker, left: `${clamp(target)}%` }} />
         )}
         {threshold !== undefined && (
           <div
-            className={`${classes.marker} ${classes.thresholdMarker}`}
-            style={{ left: `calc(${clamp(threshold)}% - 1px)` }}
+            style={{ ...styles.marker, ...styles.thresholdMarker, left: `calc(${clamp(threshold)}% - 1px)` }}
           />
         )}
       </div>
-      <Typography variant="caption" component="div" className={classes.legend} aria-hidden="true">
+      <Flex gap="3" aria-hidden="true">
         {target !== undefined && (
-          <span>
-            <span className={`${classes.swatch} ${classes.targetMarker}`} />
+          <Text variant="body-x-small" color="secondary">
+            <span style={{ ...styles.swatch, ...styles.targetMarker }} />
             HPA target {percent(target)}
-          </span>
+          </Text>
         )}
         {threshold !== undefined && (
-          <span>
-            <span className={`${classes.swatch} ${classes.thresholdMarker}`} />
+          <Text variant="body-x-small" color="secondary">
+            <span style={{ ...styles.swatch, ...styles.thresholdMarker }} />
             Spill-over threshold {percent(threshold)}
-          </span>
+          </Text>
         )}
-      </Typography>
-    </div>
+      </Flex>
+    </Flex>
   );
 }

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { useApi } from '@backstage/core-plugin-api';
+import { useApi } from '@backstage/frontend-plugin-api';
 import type { CompoundEntityRef } from '@backstage/catalog-model';
 import { spillwayApiRef } from '../api.js';
-import type { SpillwayHealthResponse } from '../types.js';
+import type { SpillwayHealthResponse } from '@spillway/backstage-plugin-spillway-common';
 
 export interface SpillwayHealthState {
   /** The last answer; kept while a refresh runs, so the card never flashes back to loading. */
