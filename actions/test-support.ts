@@ -1,11 +1,25 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
-/** For tests: runs a bundled action as the runner does, `node dist/index.js` with INPUT_* variables. */
-export async function runAction(entry: string, inputs: Record<string, string>, env: NodeJS.ProcessEnv) {
+/**
+ * Node 24, the runtime action.yml declares (`runs.using: node24`). scripts/setup.sh installs it in
+ * a prefix of its own, so its `node` never replaces the project's Node 20 on PATH.
+ */
+export const NODE24 = fileURLToPath(new URL('../.cache/node24/node_modules/.bin/node', import.meta.url));
+
+/** For tests: runs a bundled action as the runner does, `node dist/index.js` with INPUT_* variables, on Node 24. */
+export async function runAction(
+  entry: string,
+  inputs: Record<string, string>,
+  env: NodeJS.ProcessEnv,
+  node = NODE24,
+) {
+  if (!existsSync(node))
+    throw new Error(`no Node at ${node}: run bash scripts/setup.sh (it installs Node 24)`);
   const dir = mkdtempSync(join(tmpdir(), 'action-'));
   const output = join(dir, 'output');
   const summary = join(dir, 'summary');
@@ -20,8 +34,9 @@ export async function runAction(entry: string, inputs: Record<string, string>, e
   };
   let code = 0;
   let stdout = '';
+  let stderr = '';
   try {
-    ({ stdout } = await promisify(execFile)(process.execPath, [entry], {
+    ({ stdout, stderr } = await promisify(execFile)(node, [entry], {
       env: childEnv,
       timeout: 120_000,
       maxBuffer: 32 * 1024 * 1024,
@@ -29,10 +44,12 @@ export async function runAction(entry: string, inputs: Record<string, string>, e
   } catch (error: any) {
     code = error.code;
     stdout = String(error.stdout);
+    stderr = String(error.stderr);
   }
   return {
     code,
     stdout,
+    stderr,
     outputs: parseOutputs(readFileSync(output, 'utf8')),
     summary: readFileSync(summary, 'utf8'),
   };

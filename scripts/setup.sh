@@ -13,4 +13,11 @@ if ! command -v chromium >/dev/null 2>&1; then
       "the entity card's browser test will fail until /usr/bin/chromium exists" >&2
   fi
 fi
+# Node 24, the runtime the actions declare (runs.using: node24), for their tests: in a prefix of
+# its own, so its `node` never lands in a node_modules/.bin that npm scripts put on PATH.
+node24=.cache/node24/node_modules/.bin/node
+if ! { [ -x "$node24" ] && [[ "$("$node24" --version)" == v24.* ]]; }; then
+  echo "==> installing Node 24 into .cache/node24 for the actions' tests"
+  npm install --prefix .cache/node24 --no-save --no-package-lock --no-audit --no-fund node@24 >/dev/null
+fi
 npm install --no-audit --no-fund

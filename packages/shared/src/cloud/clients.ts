@@ -1,5 +1,8 @@
-import { createRequire } from 'node:module';
-import { v1 } from '@google-cloud/container';
+// The v1 client alone: the package's index also loads v1beta1 and every API version's compiled
+// protos (3 MB), which the action bundles and the CLI's start would carry for nothing.
+import { ClusterManagerClient } from '@google-cloud/container/build/src/v1/index.js';
+// Imported, not read at run time: the action bundles run where no node_modules exists.
+import clientConfig from '@google-cloud/container/build/src/v1/cluster_manager_client_config.json' with { type: 'json' };
 import * as grpc from '@grpc/grpc-js';
 import { kubeClient, type KubeClient } from './kube.js';
 import { GoogleAuth, OAuth2Client } from 'google-auth-library';
@@ -43,7 +46,7 @@ export interface ClusterEndpoint {
 export interface Cloud {
   /** True when every API this run needs is an emulator (the sandbox). */
   emulated: boolean;
-  container(): v1.ClusterManagerClient;
+  container(): ClusterManagerClient;
   rest(api: RestApi): RestClient;
   /** A client for one cluster's Kubernetes API, at the endpoint and CA the GKE API returned. */
   kube(cluster: ClusterEndpoint): Promise<KubeClient>;
@@ -63,8 +66,7 @@ const SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
 
 /** ClusterManager's RPCs as the client config names them (GetCluster, …). */
 const CLUSTER_MANAGER_RPCS = Object.keys(
-  createRequire(import.meta.url)('@google-cloud/container/build/src/v1/cluster_manager_client_config.json')
-    .interfaces['google.container.v1.ClusterManager'].methods,
+  clientConfig.interfaces['google.container.v1.ClusterManager'].methods,
 );
 
 /**
@@ -92,7 +94,7 @@ function noLibraryRetries() {
  * its error; the generated method runs only once the stub is there. close() skips a stub that
  * never came.
  */
-function stubFirst(client: v1.ClusterManagerClient): v1.ClusterManagerClient {
+function stubFirst(client: ClusterManagerClient): ClusterManagerClient {
   const rpcs = new Set(CLUSTER_MANAGER_RPCS.map((m) => m[0]!.toLowerCase() + m.slice(1)));
   let stub: Promise<unknown> | undefined;
   const ready = () => (stub ??= client.initialize().catch(explainAuth));
@@ -120,7 +122,7 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
   const googleAuth = () => (auth ??= new GoogleAuth({ scopes: SCOPES }));
   // Aborted by close(): a call still waiting (an API that hangs) must not keep the process alive.
   const closing = new AbortController();
-  let container: v1.ClusterManagerClient | undefined;
+  let container: ClusterManagerClient | undefined;
   const restClients = new Map<RestApi, RestClient>();
   const kubeClients = new Map<string, { client: KubeClient; expiresAt: number }>();
 
@@ -132,7 +134,7 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
       if (host) {
         const [hostname, port] = splitHost(host);
         container = stubFirst(
-          new v1.ClusterManagerClient({
+          new ClusterManagerClient({
             apiEndpoint: hostname,
             port,
             sslCreds: grpc.credentials.createInsecure(),
@@ -142,7 +144,7 @@ export function cloudFromEnv(env: NodeJS.ProcessEnv = process.env): Cloud {
           }),
         );
       } else {
-        container = stubFirst(new v1.ClusterManagerClient({ clientConfig: noLibraryRetries() }));
+        container = stubFirst(new ClusterManagerClient({ clientConfig: noLibraryRetries() }));
       }
       return container;
     },
