@@ -252,6 +252,19 @@ describe('GET /api/spillway/health/:namespace/:kind/:name', () => {
   }, 30_000);
 });
 
+describe('revalidation', () => {
+  it('answers 304 without a body to a refresh whose ETag still matches, after the permission check', async () => {
+    const first = await health('food-review-cached');
+    expect(first.headers['cache-control']).toBe('private, no-cache');
+    const etag = first.headers.etag as string;
+    const again = await health('food-review-cached').set('if-none-match', etag);
+    expect(again.status).toBe(304);
+    expect(again.text).toBeFalsy();
+    const denied = await health('food-review-no-health').set('if-none-match', etag);
+    expect(denied.status).toBe(403);
+  }, 30_000);
+});
+
 describe('GET /api/spillway/platforms/:name', () => {
   const platform = (name: string, auth = mockCredentials.user.header()) => {
     const r = request(server).get(`/api/spillway/platforms/${name}`);

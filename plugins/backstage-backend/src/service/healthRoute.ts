@@ -18,7 +18,8 @@ import type { HealthSettings, PlatformRegistry } from '@spillway/backstage-plugi
 import { ServiceNotFoundError, ServiceRecordInvalidError } from '@spillway/shared';
 import type express from 'express';
 import { serviceOfEntity } from './annotations.js';
-import { SharedReads, type HealthReader } from './health.js';
+import { AnswerCache } from './answers.js';
+import type { HealthReader } from './health.js';
 
 export interface HealthRouteOptions {
   auth: AuthService;
@@ -35,7 +36,7 @@ export interface HealthRouteOptions {
 /** `GET /health/:namespace/:kind/:name`: the regional health of the entity's Spillway service. */
 export function healthRoute(options: HealthRouteOptions): express.RequestHandler {
   const { auth, httpAuth, permissions, catalog, platforms, settings, readHealth } = options;
-  const answers = new SharedReads<SpillwayHealthResponse>(options.cache, settings.cacheTtlMs);
+  const answers = new AnswerCache(options.cache, settings.cacheTtlMs);
 
   /** The entity, its service and that service's health: the work a cached answer saves. */
   async function readAnswer(entityRef: string): Promise<SpillwayHealthResponse> {
@@ -61,7 +62,15 @@ export function healthRoute(options: HealthRouteOptions): express.RequestHandler
     const { namespace, kind, name } = req.params as { namespace: string; kind: string; name: string };
     const entityRef = stringifyEntityRef({ kind, namespace, name }).toLocaleLowerCase('en-US');
     await authorizeHealthRead(permissions, credentials, entityRef);
-    res.json(await answers.get(`health:${entityRef}`, () => readAnswer(entityRef)));
+    const { body, etag } = await answers.get(`health:${entityRef}`, () => readAnswer(entityRef));
+    // The answer depends on the caller's permissions: private; revalidated (304) on each refresh.
+    res.set({
+      'content-type': 'application/json; charset=utf-8',
+      'cache-control': 'private, no-cache',
+      etag,
+    });
+    if (req.fresh) res.status(304).end();
+    else res.end(body);
   };
 }
 
