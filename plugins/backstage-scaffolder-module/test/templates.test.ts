@@ -74,7 +74,8 @@ const serviceValues = {
   name: 'food-review',
   namespace: 'default',
   owner: 'group:default/ml-apps',
-  platform: 'inference-prod',
+  // EntityPicker's value: the platform's catalog Resource.
+  platform: 'resource:default/inference-prod',
   modelId: 'meta-llama/Llama-3.1-8B-Instruct',
   image: 'vllm/vllm-openai:v0.10.2',
   gpusPerReplica: 1,
@@ -158,7 +159,27 @@ describe('create-inference-service, dry run by the real scaffolder', () => {
       'spillway.dev/platform': 'inference-prod',
     });
     expect(entity.spec.owner).toBe('group:default/ml-apps');
+    expect(entity.spec.dependsOn).toEqual(['resource:default/inference-prod']);
   }, 60_000);
+
+  it('asks for the platform among the catalog Resources the platform template registers, and its regions from it', async () => {
+    const { properties } = templateOf(SERVICE_TEMPLATE).spec.parameters[0];
+    const registered = parse(
+      readFileSync(join(templatesDir, PLATFORM_TEMPLATE, 'skeleton/catalog-info.yaml'), 'utf8'),
+    );
+    expect(properties.platform).not.toHaveProperty('enum');
+    expect(properties.platform['ui:field']).toBe('EntityPicker');
+    expect(properties.platform['ui:options'].catalogFilter).toEqual([
+      { kind: registered.kind, 'spec.type': registered.spec.type },
+    ]);
+    const regionFields = templateOf(SERVICE_TEMPLATE).spec.parameters[2].properties;
+    expect(regionFields.regions['ui:field']).toBe('SpillwayRegionPicker');
+    expect(regionFields.regions['ui:options']).toEqual({ platformField: 'platform' });
+    expect(regionFields.preferredRegion['ui:options']).toEqual({
+      platformField: 'platform',
+      regionsField: 'regions',
+    });
+  });
 
   it('gives the workflow of templates/workflows, valid for GitHub, that reads the token from a secret', async () => {
     const { files } = await dryRun(SERVICE_TEMPLATE, serviceValues);
