@@ -6,7 +6,7 @@ import { FIELD_MANAGER } from '../render/labels.js';
 import type { Spec } from '../spec/model.js';
 import { clusterClient } from './kube-handler.js';
 import type { Reporter } from './reporter.js';
-import { withRetries } from './retry.js';
+import { failed, withRetries } from './retry.js';
 import type { EngineContext, Timing } from './types.js';
 
 /**
@@ -94,7 +94,7 @@ async function claimsFor(
       () => clusterClient(ctx, w.configCluster),
       timing,
       timing.clock.now() + 60_000,
-    );
+    ).catch(failed(`cannot reach config cluster ${w.configCluster} to claim ${w.what}`));
     if (!client) {
       reporter.emit(resource, 'skipped', {
         detail: `config cluster ${w.configCluster} does not run yet: this run cannot be protected from another at once`,

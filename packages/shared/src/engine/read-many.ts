@@ -8,9 +8,9 @@ import type {
   NodePoolResource,
   Resource,
 } from '../render/graph.js';
-import { describeCallError, toCallError } from '../cloud/errors.js';
 import { ids } from '../render/ids.js';
 import { clusterClient } from './kube-handler.js';
+import { failed } from './retry.js';
 import { bindingPresent, memberOf, getPolicy } from './rest-handlers.js';
 import type { EngineContext } from './types.js';
 
@@ -29,7 +29,7 @@ export function projectClusters(ctx: EngineContext, project: string, retry: Retr
   return memo(ctx, `clusters/${project}`, async () => {
     const [list] = await retry(() =>
       ctx.cloud.container().listClusters({ parent: `projects/${project}/locations/-` }),
-    ).catch(cannotList(`the GKE clusters of project ${project}`));
+    ).catch(failed(`cannot list the GKE clusters of project ${project}`));
     return list.clusters ?? [];
   });
 }
@@ -45,12 +45,14 @@ export function markedObjects(
   return memo(ctx, `marked/${cluster}/${apiVersion}/${kind}`, async () => {
     // One look per cluster for all its kinds: a cluster that does not run yet is asked about once.
     const client = await memo(ctx, `marked/${cluster}`, () =>
-      retry(() => clusterClient(ctx, cluster)).catch(cannotList(`the Kubernetes API of cluster ${cluster}`)),
+      retry(() => clusterClient(ctx, cluster)).catch(
+        failed(`cannot reach the Kubernetes API of cluster ${cluster}`),
+      ),
     );
     if (!client) return undefined;
     return retry(() =>
       client.list(apiVersion, kind, undefined, 'app.kubernetes.io/managed-by=spillway'),
-    ).catch(cannotList(`the ${kind} objects in cluster ${cluster}`));
+    ).catch(failed(`cannot list the ${kind} objects in cluster ${cluster}`));
   });
 }
 
@@ -67,22 +69,13 @@ export function hubList(ctx: EngineContext, project: string, what: 'memberships'
             'GET',
             `/v1/projects/${project}/locations/global/${what}${pageToken ? `?pageToken=${encodeURIComponent(pageToken)}` : ''}`,
           ),
-      ).catch(cannotList(`the fleet ${what} of project ${project}`));
+      ).catch(failed(`cannot list the fleet ${what} of project ${project}`));
       items.push(...(page.resources ?? []));
       pageToken = page.nextPageToken ?? '';
     } while (pageToken);
     return items;
   });
 }
-
-/** A list that fails says which list: "cannot list the GKE clusters of project p: ETIMEDOUT: no answer within 10 s". */
-const cannotList =
-  (what: string) =>
-  (error: unknown): never => {
-    const e = toCallError(error);
-    const why = e.status || e.networkCode || e.reasons.length ? describeCallError(e) : e.message;
-    throw new Error(`cannot list ${what}: ${why}`, { cause: error });
-  };
 
 function memo<T>(ctx: EngineContext, key: string, load: () => Promise<T>): Promise<T> {
   if (!ctx.memo.has(key)) {

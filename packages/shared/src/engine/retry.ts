@@ -1,4 +1,4 @@
-import { isRetryable, toCallError, type CallError } from '../cloud/errors.js';
+import { describeCallError, isRetryable, toCallError, type CallError } from '../cloud/errors.js';
 import type { Timing } from './types.js';
 
 export class DeadlineError extends Error {}
@@ -68,3 +68,15 @@ export class Locks {
     }
   }
 }
+
+/**
+ * For `.catch()`: the error again, saying what was being done ("cannot list the GKE clusters of
+ * project p: ETIMEDOUT: no answer within 10 s"), so a failure far from its cause still names it.
+ */
+export const failed =
+  (what: string) =>
+  (error: unknown): never => {
+    const e = toCallError(error);
+    const why = e.status || e.networkCode || e.reasons.length ? describeCallError(e) : e.message;
+    throw new Error(`${what}: ${why}`, { cause: error });
+  };
