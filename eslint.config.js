@@ -2,7 +2,16 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'coverage/**', '.spillway/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      'packages/cli/bundle/**',
+      '**/node_modules/**',
+      '**/.turbo/**',
+      'coverage/**',
+      '.spillway/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
