@@ -36,11 +36,17 @@ export async function validate(
   io: Io,
   platformFiles: string[] = [],
 ): Promise<number> {
-  const spec = await loadOrReport(files, output, io, platformFiles);
-  if (!spec) return EXIT.invalid;
+  const result = await loadSpecFiles(files, io.cwd, platformFiles);
+  if (!result.ok) {
+    reportIssues(result.issues, output, io);
+    return EXIT.invalid;
+  }
+  const { spec, warnings } = result;
+  // Warnings change nothing: the spec is valid and the exit code stays 0.
+  for (const warning of warnings) io.stderr(`warning: ${formatIssue(warning)}\n`);
   if (output === 'json') {
     const summary = describeSpec(spec);
-    io.stdout(JSON.stringify({ ok: true, issues: [], summary }, null, 2) + '\n');
+    io.stdout(JSON.stringify({ ok: true, issues: [], warnings, summary }, null, 2) + '\n');
   } else {
     io.stdout(`✓ ${files.join(', ')} is valid\n`);
     for (const line of describeSpec(spec)) io.stdout(`  ${line}\n`);

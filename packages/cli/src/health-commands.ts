@@ -1,4 +1,5 @@
 import {
+  inferenceExtensionOf,
   readHealth,
   regionTimeoutFor,
   verifySpec,
@@ -28,7 +29,7 @@ const STATE: Record<RegionHealth['state'], string> = {
 };
 
 export function healthTable(report: HealthReport, allChecks: boolean): string {
-  const rows = [['SERVICE', 'REGION', 'CLUSTER', 'STATE', 'SERVERS', 'KV-CACHE', 'ADDRESS']];
+  const rows = [['SERVICE', 'REGION', 'CLUSTER', 'STATE', 'SERVERS', 'EXTENSION', 'KV-CACHE', 'ADDRESS']];
   for (const r of report.regions) {
     const kv =
       r.utilization === undefined
@@ -41,6 +42,7 @@ export function healthTable(report: HealthReport, allChecks: boolean): string {
       r.cluster,
       STATE[r.state],
       r.modelServers ? `${r.modelServers.ready}/${r.modelServers.desired}` : '–',
+      inferenceExtensionOf(r) ?? '–',
       kv,
       `${r.gatewayAddress ?? '–'}${tags ? `  (${tags})` : ''}`,
     ]);

@@ -34,6 +34,26 @@ describe('spillway validate', () => {
     expect(stdout).toContain('prefers us-east4, spills over at 80% KV-cache');
   });
 
+  it('warns, exit 0, when a service leaves pool.inferenceExtension out (it keeps v1.0.1)', async () => {
+    const dir = tmp();
+    const text = readFileSync(example, 'utf8').replace(/^ +inferenceExtension: v1\.5\.0.*\n/m, '');
+    writeFileSync(join(dir, 'seed.yaml'), text);
+    const { code, stdout, stderr } = await spillway(['validate', '-f', 'seed.yaml'], dir);
+    expect(code).toBe(0);
+    expect(stdout).toContain('seed.yaml is valid');
+    const poolLine = text.split('\n').findIndex((l) => l.trim() === 'pool:') + 1;
+    expect(stderr).toMatch(
+      new RegExp(
+        `^warning: seed\\.yaml:${poolLine}:\\d+ spec\\.pool\\.inferenceExtension: not set, so the pool is rendered as the inferencepool chart v1\\.0\\.1; .* installs v1\\.5\\.0 — set spec\\.pool\\.inferenceExtension: v1\\.5\\.0`,
+      ),
+    );
+    const json = await spillway(['validate', '-f', 'seed.yaml', '--output', 'json'], dir);
+    expect(JSON.parse(json.stdout).warnings).toEqual([
+      expect.objectContaining({ path: 'spec.pool.inferenceExtension', line: poolLine }),
+    ]);
+    expect((await spillway(['validate', '-f', example])).stderr).toBe('');
+  });
+
   it('checks a service against a platform given read-only with --platform', async () => {
     const dir = tmp();
     const [platform, service] = readFileSync(example, 'utf8').split(/^---\n/m) as [string, string];

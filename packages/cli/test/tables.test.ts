@@ -51,3 +51,29 @@ describe('the status table', () => {
     expect(rows.every((row) => !row!.endsWith(' '))).toBe(true);
   });
 });
+
+describe('the EXTENSION column', () => {
+  const check = (detail: string) => ({ name: 'inference extension', ok: !detail.includes('drift'), detail });
+
+  it('shows the release each region runs, and the spec’s beside it on drift', () => {
+    const report: HealthReport = {
+      ok: false,
+      checkedAt: '2025-01-01T00:00:00Z',
+      regions: [
+        region({ checks: [check('v1.5.0, as the spec says; endpoint picker ready')] }),
+        region({
+          region: 'europe-west3',
+          state: 'degraded',
+          checks: [check('v1.0.1 runs, the spec says v1.5.0 (drift) — run plan, then apply')],
+        }),
+        region({ region: 'us-central1', checks: [] }),
+      ],
+    };
+    const [header, east, west, central] = healthTable(report, false).split('\n');
+    const at = header!.indexOf('EXTENSION');
+    expect(at).toBeGreaterThan(0);
+    expect(east!.slice(at).split(/\s{2,}/)[0]).toBe('v1.5.0');
+    expect(west!.slice(at).split(/\s{2,}/)[0]).toBe('v1.0.1 (spec v1.5.0)');
+    expect(central!.slice(at).split(/\s{2,}/)[0]).toBe('–');
+  });
+});

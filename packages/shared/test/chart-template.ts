@@ -4,8 +4,10 @@
  * expression, condition and range the templates use must be listed in a {@link ChartContext},
  * and an unlisted one throws, so a change in the upstream templates fails the test instead of
  * rendering wrongly. Supported: `{{- … -}}` whitespace trimming, `if`/`with`/`range` with
- * `else`, variable assignments (dropped: their values are given as expressions) and
- * `EXPR | nindent N`.
+ * `else` and `else if`, comments, variable assignments (dropped: their values are given as
+ * expressions), `EXPR | nindent N`, and `define` blocks (a library chart's helpers, given in
+ * {@link ChartContext.defines}) rendered where `include "NAME" .` or
+ * `printf "…%s…" (include "NAME" .)` names them.
  */
 
 export interface ChartContext {
@@ -15,19 +17,24 @@ export interface ChartContext {
   conds: Record<string, boolean>;
   /** The head of a `range` → one table of extra expressions per item. */
   ranges: Record<string, Record<string, string>[]>;
+  /** `define` blocks by name, from {@link parseDefines}: what an unlisted `include` renders. */
+  defines?: Record<string, Node[]>;
 }
 
-type Node =
+export type Node =
   | { text: string }
   | { expr: string }
-  | { block: 'if' | 'with' | 'range'; head: string; then: Node[]; else: Node[] };
+  | { block: 'if' | 'with' | 'range' | 'define'; head: string; then: Node[]; else: Node[] };
+
+type Block = Extract<Node, { block: string }>;
 
 const ACTION = /\{\{(-?)\s*([\s\S]*?)\s*(-?)\}\}/g;
 const ASSIGNMENT = /^\$\w+\s*:?=/;
 
 function parseTemplate(src: string): Node[] {
   const root: Node[] = [];
-  const stack: { node: Extract<Node, { block: string }>; inElse: boolean }[] = [];
+  // `chained`: an `else if` opened this block inside its parent's else; one `end` closes both.
+  const stack: { node: Block; inElse: boolean; chained?: boolean }[] = [];
   const current = () => {
     const top = stack[stack.length - 1];
     return top ? (top.inElse ? top.node.else : top.node.then) : root;
@@ -42,16 +49,28 @@ function parseTemplate(src: string): Node[] {
     last = m.index! + m[0].length;
     trimNext = m[3] === '-';
     const action = m[2]!;
-    const open = /^(if|with|range)\s+([\s\S]+)$/.exec(action);
-    if (open) {
-      const node = { block: open[1] as 'if' | 'with' | 'range', head: open[2]!, then: [], else: [] };
+    const open = /^(if|with|range|define)\s+([\s\S]+)$/.exec(action);
+    const elseIf = /^else\s+if\s+([\s\S]+)$/.exec(action);
+    if (/^\/\*[\s\S]*\*\/$/.test(action)) {
+      // a comment
+    } else if (open) {
+      const head = open[1] === 'define' ? open[2]!.replace(/^"|"$/g, '') : open[2]!;
+      const node: Block = { block: open[1] as Block['block'], head, then: [], else: [] };
       current().push(node);
       stack.push({ node, inElse: false });
+    } else if (elseIf) {
+      if (!stack.length) throw new Error('{{ else if }} outside a block');
+      stack[stack.length - 1]!.inElse = true;
+      const node: Block = { block: 'if', head: elseIf[1]!, then: [], else: [] };
+      current().push(node);
+      stack.push({ node, inElse: false, chained: true });
     } else if (action === 'else') {
       if (!stack.length) throw new Error('{{ else }} outside a block');
       stack[stack.length - 1]!.inElse = true;
     } else if (action === 'end') {
-      if (!stack.pop()) throw new Error('{{ end }} outside a block');
+      let closed = stack.pop();
+      if (!closed) throw new Error('{{ end }} outside a block');
+      while (closed?.chained) closed = stack.pop();
     } else if (!ASSIGNMENT.test(action)) {
       current().push({ expr: action });
     }
@@ -69,13 +88,24 @@ function lookup<T>(table: Record<string, T>, key: string, what: string): T {
   return table[key]!;
 }
 
+/** An expression's text: from the table, else a helper the chart defines. */
+function valueOf(expr: string, ctx: ChartContext): string {
+  if (expr in ctx.exprs) return ctx.exprs[expr]!;
+  const include = /^include "([^"]+)" [.$]$/.exec(expr);
+  if (include && ctx.defines?.[include[1]!]) return evaluate(ctx.defines[include[1]!]!, ctx);
+  const printf = /^printf "([^"]*)" \(include "([^"]+)" [.$]\)$/.exec(expr);
+  if (printf && ctx.defines?.[printf[2]!])
+    return sprintf(printf[1]!, [evaluate(ctx.defines[printf[2]!]!, ctx)]);
+  return lookup(ctx.exprs, expr, 'expression');
+}
+
 function evaluate(nodes: Node[], ctx: ChartContext): string {
   let out = '';
   for (const node of nodes) {
     if ('text' in node) out += node.text;
     else if ('expr' in node) {
       const nindent = /^([\s\S]*?)\s*\|\s*nindent\s+(\d+)$/.exec(node.expr);
-      const value = lookup(ctx.exprs, nindent ? nindent[1]! : node.expr, 'expression');
+      const value = valueOf(nindent ? nindent[1]! : node.expr, ctx);
       const pad = nindent ? ' '.repeat(Number(nindent[2])) : '';
       out += nindent
         ? `\n${value
@@ -83,6 +113,8 @@ function evaluate(nodes: Node[], ctx: ChartContext): string {
             .map((line) => pad + line)
             .join('\n')}`
         : value;
+    } else if (node.block === 'define') {
+      // defines render where they are included
     } else if (node.block === 'range') {
       const items = lookup(ctx.ranges, node.head, 'range');
       out += items.length
@@ -93,6 +125,15 @@ function evaluate(nodes: Node[], ctx: ChartContext): string {
     }
   }
   return out;
+}
+
+/** The `define` blocks of template files (e.g. a library chart's), by name. */
+export function parseDefines(...sources: string[]): Record<string, Node[]> {
+  const defines: Record<string, Node[]> = {};
+  for (const src of sources)
+    for (const node of parseTemplate(src))
+      if ('block' in node && node.block === 'define') defines[node.head] = node.then;
+  return defines;
 }
 
 /** A template's text rendered for the given context. */

@@ -17,6 +17,7 @@ import {
   type Service,
   type Spec,
 } from '../src/index.js';
+import type { InferenceExtensionVersion } from '../src/spec/model.js';
 import { inferenceObjectiveCrd } from '../src/render/crd-inferenceobjective.js';
 import { customMetricsAdapter } from '../src/render/custom-metrics-adapter.js';
 import { inferencePoolChart } from '../src/render/inferencepool-chart.js';
@@ -44,8 +45,9 @@ import {
 // The specs under test
 
 /** The example changed on every axis the renderer branches on. */
-function variantSpec(): Spec {
+function variantSpec(release: InferenceExtensionVersion): Spec {
   const text = editedExample(({ service }) => {
+    service.spec.pool.inferenceExtension = release;
     service.metadata.namespace = 'ml';
     service.spec.model.image = 'vllm/vllm-openai:v0.8.5';
     delete service.spec.model.loraAdapters;
@@ -57,8 +59,17 @@ function variantSpec(): Spec {
   return result.spec;
 }
 
+/** The example as the seeds have it: no pool.inferenceExtension, so the v1.0.1 chart. */
+function seedExampleSpec(): Spec {
+  const text = editedExample(({ service }) => delete service.spec.pool.inferenceExtension);
+  const result = checkSpec([{ file: 'seed.yaml', text }]);
+  if (!result.ok) throw new Error(result.issues.map(formatIssue).join('\n'));
+  return result.spec;
+}
+
 interface Variant {
   name: string;
+  release: InferenceExtensionVersion;
   spec: Spec;
   service: Service;
   objects: KubeObjectResource[];
@@ -68,7 +79,8 @@ function variant(name: string, spec: Spec): Variant {
   const objects = renderDesiredState(spec).resources.filter(
     (r): r is KubeObjectResource => r.type === 'kubernetes.object',
   );
-  return { name, spec, service: spec.services[0]!, objects };
+  const service = spec.services[0]!;
+  return { name, release: service.pool.inferenceExtension, spec, service, objects };
 }
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -96,11 +108,18 @@ if (!UPSTREAM_PRESENT) {
   });
 } else {
   const VARIANTS = [
-    variant('the example', exampleSpec()),
-    variant('IN_FLIGHT, namespace ml, vLLM v0.8.5, no LoRA, targetPort 8080', variantSpec()),
+    variant('the example without pool.inferenceExtension (v1.0.1)', seedExampleSpec()),
+    variant('IN_FLIGHT, namespace ml, vLLM v0.8.5, no LoRA, targetPort 8080, v1.0.1', variantSpec('v1.0.1')),
+    variant('the example (v1.5.0)', exampleSpec()),
+    variant('IN_FLIGHT, namespace ml, vLLM v0.8.5, no LoRA, targetPort 8080, v1.5.0', variantSpec('v1.5.0')),
   ];
   const [EXAMPLE, IN_FLIGHT] = VARIANTS as [Variant, Variant];
-  const schemas = new UpstreamSchemas();
+  const V1_0_1 = VARIANTS.filter((v) => v.release === 'v1.0.1');
+  const SCHEMAS = {
+    'v1.0.1': new UpstreamSchemas('gaie-v1.0.1'),
+    'v1.5.0': new UpstreamSchemas('gaie-v1.5.0'),
+  };
+  const schemas = SCHEMAS['v1.0.1'];
 
   // -------------------------------------------------------------------------------------------
   describe('schema coverage', () => {
@@ -115,7 +134,8 @@ if (!UPSTREAM_PRESENT) {
     });
 
     it('finds and compiles every schema it names', () => {
-      for (const key of Object.keys(SCHEMA_SOURCES)) expect(schemas.validator(key)).toBeDefined();
+      for (const key of Object.keys(SCHEMA_SOURCES))
+        for (const release of Object.values(SCHEMAS)) expect(release.validator(key)).toBeDefined();
     });
 
     it.each(SCHEMA_QUIRKS.map((q) => [q.what, q] as const))('still needs the quirk "%s"', (_, quirk) => {
@@ -135,7 +155,7 @@ if (!UPSTREAM_PRESENT) {
     '%s: every Kubernetes object validates against its upstream schema',
     (_, v) => {
       it.each(v.objects.map((o) => [o.id, o] as const))('%s', (id, o) => {
-        expect(schemas.errors(id, o.manifest)).toEqual([]);
+        expect(SCHEMAS[v.release].errors(id, o.manifest)).toEqual([]);
       });
     },
   );
@@ -631,7 +651,7 @@ if (!UPSTREAM_PRESENT) {
     return copy;
   }
 
-  describe.each(VARIANTS.map((v) => [v.name, v] as const))('the inferencepool chart, %s', (_, v) => {
+  describe.each(V1_0_1.map((v) => [v.name, v] as const))('the inferencepool chart v1.0.1, %s', (_, v) => {
     const service = v.service;
     const ours = inferencePoolChart(service, serviceLabels(service));
     const chart = renderChart(service);

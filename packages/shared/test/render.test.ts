@@ -9,6 +9,7 @@ import {
 } from '../src/index.js';
 import { checkSpec } from '../src/index.js';
 import { APPLIED_WITH_PLATFORM, SERVICE_KINDS } from '../src/render/service-record.js';
+import { parse as parseYaml } from 'yaml';
 import { editedExample, exampleSpec } from './helpers.js';
 
 const kubeObjects = (resources: Resource[], cluster?: string) =>
@@ -32,6 +33,24 @@ function specFrom(edit: Parameters<typeof editedExample>[0]): Spec {
 }
 
 const example = renderDesiredState(exampleSpec()).resources;
+
+const EPP = 'vllm-llama3-8b-instruct-epp';
+const KV_FLAG = '--kv-cache-usage-percentage-metric';
+const eppArgs = (resources: Resource[], cluster: string): string[] =>
+  (find(resources, cluster, 'Deployment', EPP) as any).spec.template.spec.containers[0].args;
+
+/**
+ * The KV-cache metric names the EPP is told to read, as its version takes them: v1.0.1 from its
+ * flag; v1.5.0 from the EndpointPickerConfig's engineConfigs (none: its built-in vLLM config, whose
+ * name conformance-epp.test.ts reads from upstream's code).
+ */
+function eppKvMetricSetting(resources: Resource[], cluster: string): string | undefined {
+  const args = eppArgs(resources, cluster);
+  if (args.includes(KV_FLAG)) return args[args.indexOf(KV_FLAG) + 1];
+  const config = parseYaml((find(resources, cluster, 'ConfigMap', EPP) as any).data['default-plugins.yaml']);
+  const extractor = config.plugins.find((p: any) => p.type === 'core-metrics-extractor');
+  return extractor?.parameters?.engineConfigs?.find((e: any) => e.name === 'vllm')?.kvUsageSpec;
+}
 
 describe('rendering the example reproduces the seed scenario', () => {
   it('puts the cross-region Gateway in the config cluster only, with one address per region', () => {
@@ -99,9 +118,9 @@ describe('rendering the example reproduces the seed scenario', () => {
       );
       expect(hpa.spec.metrics[0].pods.target).toEqual({ type: 'AverageValue', averageValue: '0.5' });
       expect([hpa.spec.minReplicas, hpa.spec.maxReplicas]).toEqual([1, 10]);
-      const epp = find(example, cluster, 'Deployment', 'vllm-llama3-8b-instruct-epp') as any;
-      const args: string[] = epp.spec.template.spec.containers[0].args;
-      expect(args[args.indexOf('--kv-cache-usage-percentage-metric') + 1]).toBe('vllm:kv_cache_usage_perc');
+      // v1.5.0's built-in vLLM engine config reads the new name: no metric setting, and no refused flag.
+      expect(eppArgs(example, cluster)).not.toContain(KV_FLAG);
+      expect(eppKvMetricSetting(example, cluster)).toBeUndefined();
     },
   );
 
@@ -196,24 +215,66 @@ describe('rendering the example reproduces the seed scenario', () => {
 });
 
 describe('everything that must agree does', () => {
-  it('an old vLLM image switches every metric reference to the old name', () => {
+  it.each(['v1.0.1', 'v1.5.0'])(
+    'an old vLLM image switches every metric reference to the old name, %s',
+    (release) => {
+      const resources = renderDesiredState(
+        specFrom(({ service }) => {
+          service.spec.model.image = 'vllm/vllm-openai:v0.8.5';
+          service.spec.pool.inferenceExtension = release;
+        }),
+      ).resources;
+      const metric = find(resources, 'gke-east', 'AutoscalingMetric') as any;
+      expect(metric.spec.endpoints[0].metrics).toEqual([
+        { name: 'vllm:gpu_cache_usage_perc', exportName: 'kv-cache-old' },
+      ]);
+      expect(
+        (find(resources, 'gke-east', 'HorizontalPodAutoscaler') as any).spec.metrics[0].pods.metric.name,
+      ).toBe('prometheus.googleapis.com|vllm:gpu_cache_usage_perc|gauge');
+      expect(
+        (find(resources, 'gke-west', 'GCPBackendPolicy', 'vllm-llama3-8b-instruct-import') as any).spec
+          .default.customMetrics[0].name,
+      ).toBe('gke.named_metrics.kv-cache-old');
+      for (const cluster of ['gke-east', 'gke-west'])
+        expect(eppKvMetricSetting(resources, cluster)).toBe('vllm:gpu_cache_usage_perc');
+      expect(eppArgs(resources, 'gke-east').includes(KV_FLAG)).toBe(release === 'v1.0.1');
+    },
+  );
+
+  it('a spec without pool.inferenceExtension keeps the v1.0.1 chart: the EPP image and its metric flag', () => {
     const resources = renderDesiredState(
-      specFrom(({ service }) => (service.spec.model.image = 'vllm/vllm-openai:v0.8.5')),
+      specFrom(({ service }) => delete service.spec.pool.inferenceExtension),
     ).resources;
-    const metric = find(resources, 'gke-east', 'AutoscalingMetric') as any;
-    expect(metric.spec.endpoints[0].metrics).toEqual([
-      { name: 'vllm:gpu_cache_usage_perc', exportName: 'kv-cache-old' },
-    ]);
+    const epp = find(resources, 'gke-east', 'Deployment', EPP) as any;
+    expect(epp.spec.template.spec.containers[0].image).toBe(
+      'registry.k8s.io/gateway-api-inference-extension/epp:v1.0.1',
+    );
+    expect(eppKvMetricSetting(resources, 'gke-east')).toBe('vllm:kv_cache_usage_perc');
     expect(
-      (find(resources, 'gke-east', 'HorizontalPodAutoscaler') as any).spec.metrics[0].pods.metric.name,
-    ).toBe('prometheus.googleapis.com|vllm:gpu_cache_usage_perc|gauge');
-    expect(
-      (find(resources, 'gke-west', 'GCPBackendPolicy', 'vllm-llama3-8b-instruct-import') as any).spec.default
-        .customMetrics[0].name,
-    ).toBe('gke.named_metrics.kv-cache-old');
-    const args: string[] = (find(resources, 'gke-east', 'Deployment', 'vllm-llama3-8b-instruct-epp') as any)
-      .spec.template.spec.containers[0].args;
-    expect(args).toContain('vllm:gpu_cache_usage_perc');
+      (find(resources, 'gke-east', 'InferencePool') as any).spec.endpointPickerRef.failureMode,
+    ).toBeUndefined();
+  });
+
+  it('v1.5.0 names the pool, its EPP and the target port alike in every object that names them', () => {
+    const resources = renderDesiredState(
+      specFrom(({ service }) => (service.spec.pool.targetPort = 8080)),
+    ).resources;
+    const pool = find(resources, 'gke-west', 'InferencePool') as any;
+    expect(pool.spec.endpointPickerRef).toEqual({
+      name: EPP,
+      port: { number: 9002 },
+      failureMode: 'FailOpen',
+    });
+    expect(eppArgs(resources, 'gke-west').slice(0, 2)).toEqual(['--pool-name', pool.metadata.name]);
+    const service = find(resources, 'gke-west', 'Service', EPP) as any;
+    expect(service.spec.ports[0].port).toBe(pool.spec.endpointPickerRef.port.number);
+    const hcp = find(resources, 'gke-west', 'HealthCheckPolicy', pool.metadata.name) as any;
+    expect(hcp.spec.default.config.httpHealthCheck.port).toBe(pool.spec.targetPorts[0].number);
+    for (const name of [`${EPP}-sa`, `${EPP}-non-sa`]) {
+      const binding = find(resources, 'gke-west', 'RoleBinding', name) as any;
+      expect(binding.roleRef.name).toBe(name);
+      expect(binding.subjects[0].name).toBe(EPP);
+    }
   });
 
   it('a non-default port reaches the container, the pool, both health checks, the metric and the scrape', () => {
@@ -336,6 +397,13 @@ describe('render output', () => {
 
   it('matches the reviewed snapshot', () => {
     const files = renderFiles(exampleSpec(), renderDesiredState(exampleSpec()));
+    expect(Object.fromEntries(files)).toMatchSnapshot();
+  });
+
+  it('without pool.inferenceExtension, renders byte for byte what the seeds got before the field existed', () => {
+    // This snapshot is the example's from before v1.5.0 (the example then had no such field).
+    const seed = specFrom(({ service }) => delete service.spec.pool.inferenceExtension);
+    const files = renderFiles(seed, renderDesiredState(seed));
     expect(Object.fromEntries(files)).toMatchSnapshot();
   });
 });

@@ -1044,7 +1044,11 @@ describe('resolved defaults', () => {
     const spec = resolved((d) => {
       delete d.service.spec.pool;
     });
-    expect(spec.services[0]!.pool).toEqual({ name: 'vllm-llama-3-1-8b-instruct', targetPort: 8000 });
+    expect(spec.services[0]!.pool).toEqual({
+      name: 'vllm-llama-3-1-8b-instruct',
+      targetPort: 8000,
+      inferenceExtension: 'v1.0.1',
+    });
   });
 
   it('reads the old metric name from an old vLLM image (v0.8.5)', () => {

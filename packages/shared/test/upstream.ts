@@ -182,7 +182,8 @@ export class UpstreamSchemas {
   private readonly compiled = new Map<string, ValidateFunction>();
   private readonly objectMeta: ValidateFunction;
 
-  constructor() {
+  /** `gaie` names the gateway-api-inference-extension release whose CRDs check its kinds. */
+  constructor(private readonly gaie: 'gaie-v1.0.1' | 'gaie-v1.5.0' = 'gaie-v1.0.1') {
     addFormats(this.ajv);
     // ObjectMeta, from a standalone-strict schema: CRD-based schemas only say `metadata: object`.
     // Its name cap of 63 is the schema copy's, not the API server's (most names are DNS subdomains).
@@ -200,7 +201,7 @@ export class UpstreamSchemas {
       const schema =
         'json' in source
           ? JSON.parse(readUpstream(source.json))
-          : closeObjects(crdSchema(source.crd, source.version));
+          : closeObjects(crdSchema(source.crd.replace(GAIE_CRD, `${this.gaie}/crd`), source.version));
       v = this.ajv.compile(schema);
       this.compiled.set(key, v);
     }

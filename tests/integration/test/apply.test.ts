@@ -25,7 +25,8 @@ afterAll(async () => {
 describe('apply against the sandbox', () => {
   it('plans every resource as create on an empty project', async () => {
     const report = await planSpec(exampleSpec(), { cloud, timing: TIMING, env });
-    expect(report.resources).toHaveLength(107);
+    // 107 with the v1.0.1 chart; v1.5.0 splits the EPP's Role and RoleBinding in two (2 clusters).
+    expect(report.resources).toHaveLength(111);
     // The sandbox, like a new project, has the monitoring API on already.
     expect(report.resources.filter((r) => r.action !== 'create').map((r) => r.id)).toEqual([
       'serviceusage.service/my-project/monitoring.googleapis.com',

@@ -70,7 +70,8 @@ describe('spillway plan | apply | destroy against the sandbox', () => {
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout);
     expect(Object.keys(plan.resources[0]).sort()).toEqual(['action', 'id', 'kind', 'reason']);
-    expect(plan.resources.filter((r: any) => r.action === 'create')).toHaveLength(106);
+    // 106 with the v1.0.1 chart; v1.5.0 splits the EPP's Role and RoleBinding in two (2 clusters).
+    expect(plan.resources.filter((r: any) => r.action === 'create')).toHaveLength(110);
   }, 60_000);
 
   it('applies, reporting convergence and the gateway addresses as JSON, with progress on stderr', async () => {
@@ -88,7 +89,7 @@ describe('spillway plan | apply | destroy against the sandbox', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('No changes: the live state matches the spec.');
     expect(result.stdout).toContain(
-      'Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 107 unchanged.',
+      'Plan: 0 to create, 0 to update, 0 to replace, 0 to delete, 111 unchanged.',
     );
   }, 60_000);
 

@@ -1,6 +1,7 @@
 import { startModelServer, type ModelServer } from '../dataplane/index.js';
 import type { KubeObject } from '../kube/index.js';
 import { containerOf, type ClusterRef, type ControllerContext } from './context.js';
+import { endpointPickerOf, type EndpointPicker } from './endpoint-picker.js';
 
 /**
  * Deployments become ready as far as their cluster's node pools have room for their GPUs (the
@@ -24,12 +25,19 @@ export class Workloads {
   /** `cluster/namespace/deployment` → started replicas, in order. */
   private readonly replicas = new Map<string, Promise<ModelServer>[]>();
   private readonly ready = new Map<string, Replica[]>();
+  /** `cluster/namespace/deployment` → the endpoint picker it runs, started or not. */
+  private readonly pickers = new Map<string, EndpointPicker>();
 
   constructor(private readonly ctx: ControllerContext) {}
 
   /** Every running model server replica, for routing, metrics and the autoscaler. */
   all(): Replica[] {
     return [...this.ready.values()].flat();
+  }
+
+  /** The endpoint picker a Deployment runs (undefined: it runs none, or was not reconciled yet). */
+  endpointPicker(cluster: string, namespace: string, deployment: string): EndpointPicker | undefined {
+    return this.pickers.get(`${cluster}/${namespace}/${deployment}`);
   }
 
   of(cluster: string, namespace: string, deployment: string): Replica[] {
@@ -45,7 +53,12 @@ export class Workloads {
       const container = containerOf(deployment);
       const gpus = Number(container.resources?.limits?.['nvidia.com/gpu'] ?? 0);
       const fit = gpus > 0 ? Math.floor(this.gpuCapacity(cluster, deployment) / gpus) : wanted;
-      const ready = Math.min(wanted, fit);
+      const picker = endpointPickerOf(deployment, store);
+      if (picker) this.pickers.set(key, picker);
+      else this.pickers.delete(key);
+      // An EPP that refuses its configuration exits at start: no replica ever becomes ready.
+      const refused = picker && !picker.started ? picker : undefined;
+      const ready = refused ? 0 : Math.min(wanted, fit);
       if (isModelServer(container)) await this.scaleServers(cluster, deployment, key, ready, dark);
       const status = {
         observedGeneration: deployment.metadata.generation,
@@ -56,10 +69,11 @@ export class Workloads {
         conditions: [
           {
             type: 'Available',
-            status: ready > 0 || wanted === 0 ? 'True' : 'False',
+            status: ready > 0 || (wanted === 0 && !refused) ? 'True' : 'False',
             reason: ready > 0 ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
-            message:
-              ready < wanted && gpus > 0
+            message: refused
+              ? `the ${refused.version} endpoint picker exits at start: ${refused.error} (CrashLoopBackOff)`
+              : ready < wanted && gpus > 0
                 ? `${wanted - ready} replica(s) wait for ${gpus} nvidia.com/gpu each: the node pools are full`
                 : 'Deployment has minimum availability.',
           },

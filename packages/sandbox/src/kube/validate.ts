@@ -15,6 +15,11 @@ import type { KubeObject } from './store.js';
 
 const K8S = 'kubernetes/v1.32.2-standalone-strict';
 const GAIE = 'gaie-v1.0.1/crd';
+/**
+ * GKE manages the InferencePool CRD and serves its newest schema, which accepts what every chart
+ * release renders (v1.5.0 adds appProtocol; failureMode was already there).
+ */
+const GKE_MANAGED_GAIE = 'gaie-v1.5.0/crd';
 
 /** Upstream schema of each kind: a JSON schema file, or a CRD file and the version in it. */
 const UPSTREAM: Record<string, { json: string } | { crd: string; version: string }> = {
@@ -35,7 +40,7 @@ const UPSTREAM: Record<string, { json: string } | { crd: string; version: string
   'networking.gke.io/v1 HealthCheckPolicy': { json: 'networking.gke.io/healthcheckpolicy_v1.json' },
   'monitoring.googleapis.com/v1 PodMonitoring': { json: 'monitoring.googleapis.com/podmonitoring_v1.json' },
   'inference.networking.k8s.io/v1 InferencePool': {
-    crd: `${GAIE}/inference.networking.k8s.io_inferencepools.yaml`,
+    crd: `${GKE_MANAGED_GAIE}/inference.networking.k8s.io_inferencepools.yaml`,
     version: 'v1',
   },
   'inference.networking.x-k8s.io/v1alpha2 InferenceObjective': {

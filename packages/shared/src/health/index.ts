@@ -1,5 +1,5 @@
 export * from './model.js';
-export { readHealth, regionTimeoutFor, type HealthOptions } from './read.js';
+export { inferenceExtensionOf, readHealth, regionTimeoutFor, type HealthOptions } from './read.js';
 export { verifySpec, completionRequest, LAST_VERIFIED_PREFIX, type VerifyOptions } from './verify.js';
 export {
   loadTest,

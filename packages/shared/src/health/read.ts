@@ -8,6 +8,7 @@ import { EMULATOR_TIMING, engineContext, type EngineContext, type Timing } from 
 import { withRetries } from '../engine/retry.js';
 import { planSpec } from '../engine/index.js';
 import { hpaMetricName } from '../render/autoscaling.js';
+import { eppName } from '../render/inferencepool-common.js';
 import { regionState, type Check, type HealthReport, type RegionHealth } from './model.js';
 
 /**
@@ -190,6 +191,7 @@ async function readRegion(
         : `0/${desired} ready in ${cluster.name}: ${conditionMessage(deployment, 'Available') ?? 'no replica is ready'} — check the node pools' GPUs and the model server's logs`,
   );
 
+  await readEndpointPicker(service, cluster, kube, check);
   await readAutoscaler(service, kube, region, check);
   const poolObject = await kube.read({
     apiVersion: 'inference.networking.k8s.io/v1',
@@ -235,6 +237,51 @@ async function readRegion(
 }
 
 type CheckFn = (name: string, ok: boolean, detail: string) => void;
+
+const CHECK = 'inference extension';
+
+/**
+ * The inference extension release the region runs (its endpoint picker's image tag), against the
+ * spec's. The check's detail starts with the running release; {@link inferenceExtensionOf} reads it.
+ */
+async function readEndpointPicker(service: Service, cluster: Cluster, kube: KubeClient, check: CheckFn) {
+  const name = eppName(service.pool.name);
+  const ns = service.namespace;
+  const wanted = service.pool.inferenceExtension;
+  const epp = await kube.read({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: ns },
+  });
+  const image = String(epp?.spec?.template?.spec?.containers?.[0]?.image ?? '');
+  const running =
+    /\/epp:(v[\w.-]+)$/.exec(image)?.[1] ?? epp?.metadata?.labels?.['app.kubernetes.io/version'];
+  const ready = Number(epp?.status?.readyReplicas ?? 0);
+  if (!epp)
+    return check(CHECK, false, `none: Deployment ${ns}/${name} is missing in ${cluster.name} — run apply`);
+  if (running !== wanted)
+    return check(
+      CHECK,
+      false,
+      `${running ?? image} runs, the spec says ${wanted} (drift) — run plan, then apply`,
+    );
+  check(
+    CHECK,
+    ready > 0,
+    ready > 0
+      ? `${running}, as the spec says; endpoint picker ready`
+      : `${running}, as the spec says; endpoint picker not ready: ${conditionMessage(epp, 'Available') ?? 'no replica is ready'} — read its logs (kubectl logs deploy/${name} -n ${ns})`,
+  );
+}
+
+/** The release a region's endpoint picker runs, from its check: `v1.5.0`, or `v1.0.1 (spec v1.5.0)` on drift. */
+export function inferenceExtensionOf(region: RegionHealth): string | undefined {
+  const detail = region.checks.find((c) => c.name === CHECK)?.detail;
+  const drift = detail && / runs, the spec says (\S+) \(drift\)/.exec(detail);
+  const running = detail?.split(/[ ,:]/)[0];
+  if (!running) return undefined;
+  return drift ? `${running} (spec ${drift[1]})` : running;
+}
 
 async function readAutoscaler(service: Service, kube: KubeClient, region: RegionHealth, check: CheckFn) {
   const hpa = await kube.read({

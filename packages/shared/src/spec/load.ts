@@ -7,6 +7,7 @@ import { checkShape } from './shape.js';
 import { checkRules, type Typed } from './rules.js';
 import type { PlatformDoc, ServiceDoc } from './schema.js';
 import { resolvePlatform, resolveService, type Spec } from './model.js';
+import { specWarnings } from './warnings.js';
 
 export interface SpecText {
   file: string;
@@ -18,7 +19,8 @@ export interface SpecText {
   reference?: boolean;
 }
 
-export type SpecResult = { ok: true; spec: Spec } | { ok: false; issues: SpecIssue[] };
+/** `warnings`: what a valid spec should still change (validate prints them; nothing else does). */
+export type SpecResult = { ok: true; spec: Spec; warnings: SpecIssue[] } | { ok: false; issues: SpecIssue[] };
 
 /** Checks spec texts all at once: every problem in every file, or the resolved spec. Pure. */
 export function checkSpec(texts: SpecText[]): SpecResult {
@@ -80,6 +82,7 @@ export function checkSpec(texts: SpecText[]): SpecResult {
   }));
   return {
     ok: true,
+    warnings: specWarnings(services),
     spec: {
       platforms: resolved,
       services: services.map((s) =>

@@ -1,5 +1,5 @@
 import type { SourceDocument } from './source.js';
-import type { PlatformDoc, ServiceDoc } from './schema.js';
+import { DEFAULT_INFERENCE_EXTENSION, type PlatformDoc, type ServiceDoc } from './schema.js';
 import { isZone, kvMetricForVersion, NEW_KV_METRIC, regionOf, vllmVersionOf } from './catalog.js';
 import { derivePoolName } from './names.js';
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UTILIZATION } from './rules.js';
@@ -41,6 +41,7 @@ export interface Cluster {
 }
 
 export type KvCacheMetric = 'vllm:kv_cache_usage_perc' | 'vllm:gpu_cache_usage_perc';
+export type InferenceExtensionVersion = 'v1.0.1' | 'v1.5.0';
 
 export interface Service {
   name: string;
@@ -54,7 +55,7 @@ export interface Service {
     /** The AutoscalingMetric export name the load balancer reads: kv-cache or kv-cache-old. */
     exportName: 'kv-cache' | 'kv-cache-old';
   };
-  pool: { name: string; targetPort: number };
+  pool: { name: string; targetPort: number; inferenceExtension: InferenceExtensionVersion };
   objectives: ServiceDoc['spec']['objectives'];
   gateway: ServiceDoc['spec']['gateway'];
   balancing:
@@ -109,7 +110,11 @@ export function resolveService(value: ServiceDoc, doc: SourceDocument, platform:
       kvCacheMetric,
       exportName: kvCacheMetric === NEW_KV_METRIC ? 'kv-cache' : 'kv-cache-old',
     },
-    pool: { name: spec.pool.name ?? derivePoolName(spec.model.id), targetPort: spec.pool.targetPort },
+    pool: {
+      name: spec.pool.name ?? derivePoolName(spec.model.id),
+      targetPort: spec.pool.targetPort,
+      inferenceExtension: spec.pool.inferenceExtension ?? DEFAULT_INFERENCE_EXTENSION,
+    },
     objectives: spec.objectives,
     gateway: spec.gateway,
     balancing:

@@ -61,6 +61,11 @@ const huggingFaceToken = z.strictObject({
 
 export const KV_CACHE_METRICS = ['vllm:kv_cache_usage_perc', 'vllm:gpu_cache_usage_perc'] as const;
 
+/** The gateway-api-inference-extension release whose `inferencepool` chart renders the pool (CONTRACT.md §1b). */
+export const INFERENCE_EXTENSION_VERSIONS = ['v1.0.1', 'v1.5.0'] as const;
+/** What a spec without `pool.inferenceExtension` gets: the seeds' release, so nothing changes under it. */
+export const DEFAULT_INFERENCE_EXTENSION = 'v1.0.1';
+
 export const serviceSchema = z.strictObject({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal('InferenceService'),
@@ -81,6 +86,8 @@ export const serviceSchema = z.strictObject({
       .strictObject({
         name: name.optional(),
         targetPort: z.number().int().min(1).max(65535).default(8000),
+        // No default here: the checked document is recorded, and an absent field must record as before.
+        inferenceExtension: z.enum(INFERENCE_EXTENSION_VERSIONS).optional(),
       })
       .default({ targetPort: 8000 }),
     objectives: z.array(z.strictObject({ name, priority: z.number().int().default(0) })).default([]),
