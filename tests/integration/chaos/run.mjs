@@ -10,6 +10,7 @@ import {
   lostResponsesScenario,
   operationScenarios,
   reapplyScenario,
+  state,
   transientScenarios,
 } from './scenarios.mjs';
 import { badInput, longLivedProcess } from './bad-input.mjs';
@@ -39,7 +40,7 @@ console.log(
     'bindings lost (IAM bindings there before, or desired, now gone).\n',
 );
 
-console.log('Faults (the example: 2 regions, 107 resources):');
+console.log(`Faults (the example: 2 regions, ${state.resources.length} resources):`);
 const control = await cleanRun();
 printScenario(control.result);
 const scenarios = [

@@ -26,7 +26,7 @@ export const TIMING = { ...EMULATOR_TIMING, pollIntervalMs: 10, initialBackoffMs
 const checked = checkSpec([{ file: 'food-review.yaml', text: readFileSync(examplePath, 'utf8') }]);
 if (!checked.ok) throw new Error(JSON.stringify(checked.issues));
 const spec = checked.spec;
-const state = renderDesiredState(spec);
+export const state = renderDesiredState(spec);
 
 /** The APIs as the fault plan names them. */
 export const APIS = ['container', 'gkehub', 'compute', 'cloudresourcemanager', 'serviceusage', 'kubernetes'];
