@@ -415,6 +415,23 @@ if (!UPSTREAM_PRESENT) {
       expect(shape(ours)).toEqual(shape(upstream));
     });
 
+    // One CRD per cluster serves services on either extension version: v1.5.0 changed only the
+    // bundle-version annotation and a typo in a description. (v1.5.0's InferenceModelRewrite CRD is
+    // not installed: its EPP sets that reconciler up only when the CRD exists, and Spillway writes none.)
+    it("is v1.5.0's too: the same schema, versions and printer columns", () => {
+      const V150_CRD = 'gaie-v1.5.0/crd/inference.networking.x-k8s.io_inferenceobjectives.yaml';
+      const v150 = readUpstreamYaml(V150_CRD);
+      const version = ours.spec.versions[0].name;
+      expect(withoutDescriptions(versionOf(ours, version).schema.openAPIV3Schema)).toEqual(
+        withoutDescriptions(crdSchema(V150_CRD, version)),
+      );
+      const rest = (crd: any) => ({
+        ...crd.spec,
+        versions: crd.spec.versions.map((v: any) => ({ ...v, schema: undefined })),
+      });
+      expect(rest(ours)).toEqual(rest(v150));
+    });
+
     it('would notice a changed field', () => {
       const changed = clone(versionOf(ours, 'v1alpha2').schema.openAPIV3Schema);
       changed.properties.spec.properties.priority.minimum = 0;
