@@ -91,6 +91,12 @@ const p95 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.95)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const expire = () => sleep(TTL_SECONDS * 1000 + 100);
 
+// A long-running backend has compiled its hot paths: 10 bursts first, not counted.
+await view(); // the one read these bursts are served from
+pauseSandbox();
+for (let i = 0; i < 10; i++) await views({ viewers: VIEWERS });
+resumeSandbox();
+
 // One viewer: a cold read (cache expired) and a cached one, several times each.
 const cold1 = [];
 const warm1 = [];
@@ -110,7 +116,7 @@ for (let i = 0; i < 3; i++) {
   burstReads += upstreamReads - before;
   const beforeWarm = upstreamReads;
   pauseSandbox();
-  for (let j = 0; j < 3; j++) warm100.push(...(await views({ viewers: VIEWERS })));
+  for (let j = 0; j < 5; j++) warm100.push(...(await views({ viewers: VIEWERS })));
   resumeSandbox();
   if (upstreamReads !== beforeWarm)
     throw new Error('a warm-cache burst read upstream: the cache expired mid-burst');
