@@ -167,6 +167,13 @@ function checkPlatform(r: Reporter, { doc, value }: Typed<PlatformDoc>) {
       } else regions.set(region, i);
     }
 
+    if (cluster.acceleratorPools.length === 0 && spec.capacityClasses.length === 0)
+      r.report(
+        doc,
+        at('acceleratorPools'),
+        `cluster ${cluster.name} has no accelerator pools and the platform has no capacityClasses: its model servers would have no node to run on`,
+        'add an acceleratorPools entry to the cluster, or a capacityClasses entry to the platform',
+      );
     const poolNames = new Set<string>();
     cluster.acceleratorPools.forEach((pool, j) => {
       const atPool = (...rest: Path) => at('acceleratorPools', j, ...rest);
@@ -477,7 +484,7 @@ function checkCapacity(
   const gpus = spec.model.gpusPerReplica;
   for (const cluster of platform.spec.clusters) {
     const region = regionOf(cluster.location);
-    if (!region || !regions.includes(region)) continue;
+    if (!region || !regions.includes(region) || cluster.acceleratorPools.length === 0) continue;
     const perNode = Math.max(...cluster.acceleratorPools.map((p) => p.accelerator.count));
     if (gpus > perNode) {
       r.report(

@@ -33,7 +33,47 @@ const cluster = z.strictObject({
   machineType: name.default('c2-standard-16'),
   diskType: z.enum(['pd-standard', 'pd-balanced', 'pd-ssd', 'hyperdisk-balanced']).default('pd-standard'),
   proxySubnet: z.strictObject({ cidr: name }),
-  acceleratorPools: z.array(acceleratorPool).min(1),
+  // Empty only when the platform has capacityClasses (a rule): their nodes come from auto-created pools.
+  acceleratorPools: z.array(acceleratorPool).default([]),
+});
+
+/**
+ * One tier of a capacity class, tried in `order` (CONTRACT.md §1b). Exactly one key per entry and
+ * what each key needs are rules (rules/), so each mistake gets its own message and position.
+ */
+const capacityTier = z.strictObject({
+  /** A zonal reservation: `{ name, zone, project? }`, or `{ any: true }` (any matching reservation). */
+  reservation: z
+    .strictObject({
+      name: name.optional(),
+      project: name.optional(),
+      zone: name.optional(),
+      any: z.boolean().optional(),
+    })
+    .optional(),
+  onDemand: z.strictObject({}).optional(),
+  /** Dynamic Workload Scheduler flex-start; `maxRunDuration` like `7d`, `36h` or `90m` (at most 7d). */
+  flexStart: z.strictObject({ maxRunDuration: name.default('7d') }).optional(),
+  spot: z.strictObject({}).optional(),
+});
+
+export const CAPACITY_TIER_KINDS = ['reservation', 'onDemand', 'flexStart', 'spot'] as const;
+export type CapacityTierKind = (typeof CAPACITY_TIER_KINDS)[number];
+
+/** A GKE custom ComputeClass rendered in every cluster, and who may use it (the guardrail). */
+const capacityClass = z.strictObject({
+  name,
+  /** A GPU class: its type and how many per node (the machine type's). */
+  accelerator: z.strictObject({ type: name, count: positiveInt }).optional(),
+  /** A TPU class instead: its type and topology. */
+  tpu: z.strictObject({ type: name, topology: name }).optional(),
+  machineType: name,
+  order: z.array(capacityTier).min(1),
+  whenUnsatisfiable: z.enum(['DoNotScaleUp', 'ScaleUpAnyway']).default('DoNotScaleUp'),
+  /** Only pods in these namespaces may use (tolerate or select) this class. */
+  namespaces: z.array(name).min(1),
+  /** Per cluster: node auto-provisioning's limit for this accelerator, so the class has a budget. */
+  maxAccelerators: positiveInt,
 });
 
 const metadata = z.strictObject({ name });
@@ -47,6 +87,7 @@ export const platformSchema = z.strictObject({
     network: name.default('default'),
     gkeVersion: name.default(MIN_GKE_VERSION),
     releaseChannel: z.enum(['rapid', 'regular', 'stable', 'extended']).optional(),
+    capacityClasses: z.array(capacityClass).default([]),
     clusters: z.array(cluster).min(1),
   }),
 });
@@ -81,6 +122,8 @@ export const serviceSchema = z.strictObject({
       gpusPerReplica: positiveInt.default(1),
       huggingFaceToken: huggingFaceToken,
       loraAdapters: z.array(loraAdapter).default([]),
+      /** Run on this platform capacity class (its ComputeClass) instead of the clusters' accelerator pools. */
+      capacityClass: name.optional(),
     }),
     pool: z
       .strictObject({
@@ -121,6 +164,8 @@ export type PlatformDoc = z.infer<typeof platformSchema>;
 export type ServiceDoc = z.infer<typeof serviceSchema>;
 export type ClusterSpec = PlatformDoc['spec']['clusters'][number];
 export type AcceleratorPoolSpec = ClusterSpec['acceleratorPools'][number];
+export type CapacityClassSpec = PlatformDoc['spec']['capacityClasses'][number];
+export type CapacityTierSpec = CapacityClassSpec['order'][number];
 
 export const schemaByKind = {
   InferencePlatform: platformSchema,
