@@ -1,5 +1,10 @@
 import type { SourceDocument } from './source.js';
-import { DEFAULT_INFERENCE_EXTENSION, type PlatformDoc, type ServiceDoc } from './schema.js';
+import {
+  DEFAULT_INFERENCE_EXTENSION,
+  type CapacityClassSpec,
+  type PlatformDoc,
+  type ServiceDoc,
+} from './schema.js';
 import { isZone, kvMetricForVersion, NEW_KV_METRIC, regionOf, vllmVersionOf } from './catalog.js';
 import { derivePoolName } from './names.js';
 import { DEFAULT_MAX_IN_FLIGHT, DEFAULT_MAX_UTILIZATION } from './rules.js';
@@ -23,6 +28,8 @@ export interface Platform {
   releaseChannel?: 'rapid' | 'regular' | 'stable' | 'extended';
   clusters: Cluster[];
   configCluster: Cluster;
+  /** GKE custom ComputeClasses rendered in every cluster (CONTRACT.md §1b); empty when none. */
+  capacityClasses: CapacityClassSpec[];
   source: Where;
   /** Given with --platform: read-only, its own resources are never planned, applied or destroyed. */
   reference?: boolean;
@@ -89,6 +96,7 @@ export function resolvePlatform(value: PlatformDoc, doc: SourceDocument): Platfo
     ...(value.spec.releaseChannel ? { releaseChannel: value.spec.releaseChannel } : {}),
     clusters,
     configCluster: clusters.find((c) => c.configCluster)!,
+    capacityClasses: value.spec.capacityClasses,
     source: where(doc),
   };
 }
