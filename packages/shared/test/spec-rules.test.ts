@@ -31,6 +31,13 @@ function expectPosition(edit: Edit, needle: string, after = '') {
   expect({ line, column }).toEqual(positionOf(editedExample(edit), needle, after));
 }
 
+/** The warnings of the edited example (which must be valid), as `PATH: message — hint` lines. */
+function warningsAfter(edit: Edit): string[] {
+  const result = checkSpec([{ file: 'spec.yaml', text: editedExample(edit) }]);
+  if (!result.ok) throw new Error(result.issues.map(formatIssue).join('\n'));
+  return summarise(result.warnings.filter((w) => w.path !== 'spec.pool.inferenceExtension'));
+}
+
 /** The resolved spec of the edited example (which must be valid). */
 function resolved(edit: Edit): Spec {
   const result = checkSpec([{ file: 'spec.yaml', text: editedExample(edit) }]);
@@ -569,59 +576,62 @@ describe('InferenceService', () => {
       );
     });
 
-    it('needs maxReplicas to fit in the pools of every cluster of the service', () => {
-      expectIssues(
-        (d) => {
-          biggerWest(d);
-          d.service.spec.autoscaling.maxReplicas = 21;
-        },
-        [
-          "spec.autoscaling.maxReplicas: 21 replicas of 1 GPU(s) do not fit in cluster gke-east, whose pools hold at most 20; the extra replicas would stay Pending — lower maxReplicas to 20, or raise the pools' nodes.max",
-        ],
-      );
+    it('warns, and does not refuse, when maxReplicas exceeds the pools of a cluster of the service', () => {
+      const edit = (d: Docs) => {
+        biggerWest(d);
+        d.service.spec.autoscaling.maxReplicas = 21;
+      };
+      expectValid(edit);
+      expect(warningsAfter(edit)).toEqual([
+        "spec.autoscaling.maxReplicas: 21 replicas of 1 GPU(s) do not fit in cluster gke-east, whose pools hold at most 20; the extra replicas would stay Pending while the load spills to other regions — lower maxReplicas to 20, raise the pools' nodes.max, or run the service on a capacity class",
+      ]);
       // Two GPUs per replica: a3-highgpu-2g nodes hold one replica each.
-      expectIssues(
-        (d) => {
+      expect(
+        warningsAfter((d) => {
           d.service.spec.model.gpusPerReplica = 2;
           d.service.spec.autoscaling.maxReplicas = 11;
-        },
-        [
-          "spec.autoscaling.maxReplicas: 11 replicas of 2 GPU(s) do not fit in cluster gke-west, whose pools hold at most 10; the extra replicas would stay Pending — lower maxReplicas to 10, or raise the pools' nodes.max",
-          "spec.autoscaling.maxReplicas: 11 replicas of 2 GPU(s) do not fit in cluster gke-east, whose pools hold at most 10; the extra replicas would stay Pending — lower maxReplicas to 10, or raise the pools' nodes.max",
-        ],
-      );
+        }).map((w) => w.split(';')[0]),
+      ).toEqual([
+        'spec.autoscaling.maxReplicas: 11 replicas of 2 GPU(s) do not fit in cluster gke-west, whose pools hold at most 10',
+        'spec.autoscaling.maxReplicas: 11 replicas of 2 GPU(s) do not fit in cluster gke-east, whose pools hold at most 10',
+      ]);
     });
 
-    it('needs minReplicas to fit in the pools', () => {
-      expectIssues(
-        (d) => {
-          biggerWest(d);
-          Object.assign(d.service.spec.autoscaling, { minReplicas: 25, maxReplicas: 30 });
-        },
-        [
-          "spec.autoscaling.minReplicas: 25 replicas of 1 GPU(s) do not fit in cluster gke-east, whose pools hold at most 20 — lower minReplicas to 20, or raise the pools' nodes.max",
-          "spec.autoscaling.maxReplicas: 30 replicas of 1 GPU(s) do not fit in cluster gke-east, whose pools hold at most 20; the extra replicas would stay Pending — lower maxReplicas to 20, or raise the pools' nodes.max",
-        ],
-      );
+    it('needs minReplicas to fit in the pools (an error), maxReplicas beyond them a warning', () => {
+      const edit = (d: Docs) => {
+        biggerWest(d);
+        Object.assign(d.service.spec.autoscaling, { minReplicas: 25, maxReplicas: 30 });
+      };
+      expectIssues(edit, [
+        "spec.autoscaling.minReplicas: 25 replicas of 1 GPU(s) do not fit in cluster gke-east, whose pools hold at most 20 — lower minReplicas to 20, or raise the pools' nodes.max",
+      ]);
     });
 
     it('counts only whole replicas per node', () => {
       // 4 GPUs per node hold one replica of 3 GPUs (not 1⅓): 10 nodes, 10 replicas.
-      expectIssues(
-        (d) => {
-          for (const cluster of [0, 1])
-            Object.assign(pool(d, cluster), {
-              machineType: 'a3-highgpu-4g',
-              accelerator: { type: 'nvidia-h100-80gb', count: 4 },
-            });
-          d.service.spec.model.gpusPerReplica = 3;
+      const fourGpuNodes = (d: Docs) => {
+        for (const cluster of [0, 1])
+          Object.assign(pool(d, cluster), {
+            machineType: 'a3-highgpu-4g',
+            accelerator: { type: 'nvidia-h100-80gb', count: 4 },
+          });
+        d.service.spec.model.gpusPerReplica = 3;
+      };
+      expect(
+        warningsAfter((d) => {
+          fourGpuNodes(d);
           d.service.spec.autoscaling.maxReplicas = 11;
-        },
-        [
-          "spec.autoscaling.maxReplicas: 11 replicas of 3 GPU(s) do not fit in cluster gke-west, whose pools hold at most 10; the extra replicas would stay Pending — lower maxReplicas to 10, or raise the pools' nodes.max",
-          "spec.autoscaling.maxReplicas: 11 replicas of 3 GPU(s) do not fit in cluster gke-east, whose pools hold at most 10; the extra replicas would stay Pending — lower maxReplicas to 10, or raise the pools' nodes.max",
-        ],
-      );
+        }).map((w) => w.split(';')[0]),
+      ).toEqual([
+        'spec.autoscaling.maxReplicas: 11 replicas of 3 GPU(s) do not fit in cluster gke-west, whose pools hold at most 10',
+        'spec.autoscaling.maxReplicas: 11 replicas of 3 GPU(s) do not fit in cluster gke-east, whose pools hold at most 10',
+      ]);
+      expect(
+        warningsAfter((d) => {
+          fourGpuNodes(d);
+          d.service.spec.autoscaling.maxReplicas = 10;
+        }),
+      ).toEqual([]);
     });
 
     it("ignores clusters outside the service's regions", () => {
@@ -974,12 +984,14 @@ describe('shape', () => {
     );
   });
 
-  it('needs at least one accelerator pool per cluster', () => {
+  it('needs at least one accelerator pool per cluster when the platform has no capacity classes', () => {
     expectIssues(
       (d) => {
         east(d).acceleratorPools = [];
       },
-      ['spec.clusters[1].acceleratorPools: needs at least 1 item(s) — add one'],
+      [
+        'spec.clusters[1].acceleratorPools: cluster gke-east has no accelerator pools and the platform has no capacityClasses: its model servers would have no node to run on — add an acceleratorPools entry to the cluster, or a capacityClasses entry to the platform',
+      ],
     );
   });
 

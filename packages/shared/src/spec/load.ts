@@ -82,7 +82,7 @@ export function checkSpec(texts: SpecText[]): SpecResult {
   }));
   return {
     ok: true,
-    warnings: specWarnings(services),
+    warnings: specWarnings(platforms, services),
     spec: {
       platforms: resolved,
       services: services.map((s) =>

@@ -12,6 +12,7 @@ import {
   vllmVersionOf,
 } from './catalog.js';
 import { checkProjectId, checkRfc1035, checkRfc1123, derivePoolName, type NameCheck } from './names.js';
+import { checkCapacityClasses, checkServiceClass } from './capacity-rules.js';
 
 /** A document whose shape is valid, with its typed, defaulted value. */
 export interface Typed<T> {
@@ -22,7 +23,8 @@ export interface Typed<T> {
 /** Smallest proxy-only subnet Google accepts (/26); /23 is recommended. */
 export const MAX_PROXY_PREFIX = 26;
 
-class Reporter {
+/** Collects located issues: each names the field path and its position in the file. */
+export class Reporter {
   readonly issues: SpecIssue[] = [];
   report(doc: SourceDocument, path: Path, message: string, hint: string, key = false) {
     this.issues.push({ file: doc.file, ...doc.locate(path, { key }), path: formatPath(path), message, hint });
@@ -113,6 +115,7 @@ function checkPlatform(r: Reporter, { doc, value }: Typed<PlatformDoc>) {
       'add a cluster in another region',
     );
   }
+  checkCapacityClasses(r, doc, spec);
   const configClusters = spec.clusters.flatMap((c, i) => (c.configCluster ? [i] : []));
   if (configClusters.length === 0) {
     r.report(
@@ -356,7 +359,8 @@ function checkService(
       'leave at least one region to spill over to, or drop preferredRegions',
     );
   }
-  checkCapacity(r, doc, spec, platform, regions);
+  if (spec.model.capacityClass !== undefined) checkServiceClass(r, doc, spec, platform);
+  else checkCapacity(r, doc, spec, platform, regions);
 }
 
 function checkTokenSource(
@@ -473,7 +477,10 @@ function checkBalancing(r: Reporter, doc: SourceDocument, spec: ServiceDoc['spec
 export const DEFAULT_MAX_UTILIZATION = 80;
 export const DEFAULT_MAX_IN_FLIGHT = 1000;
 
-/** Every replica needs its GPUs on one node, and the pool must be able to hold minReplicas. */
+/**
+ * Without a capacity class, every region needs accelerator pools, each replica's GPUs must fit on
+ * one node, and the pools must hold minReplicas (maxReplicas beyond them is a warning: warnings.ts).
+ */
 function checkCapacity(
   r: Reporter,
   doc: SourceDocument,
@@ -484,7 +491,19 @@ function checkCapacity(
   const gpus = spec.model.gpusPerReplica;
   for (const cluster of platform.spec.clusters) {
     const region = regionOf(cluster.location);
-    if (!region || !regions.includes(region) || cluster.acceleratorPools.length === 0) continue;
+    if (!region || !regions.includes(region)) continue;
+    if (cluster.acceleratorPools.length === 0) {
+      // Without classes the platform's own rule already says the cluster has no pools.
+      if (platform.spec.capacityClasses.length === 0) continue;
+      r.report(
+        doc,
+        ['spec', 'model'],
+        `cluster ${cluster.name} (${region}) has no accelerator pools, and the service names no capacityClass: its model servers would have no node there`,
+        `set model.capacityClass to one of ${platform.spec.capacityClasses.map((c) => c.name).join(', ')}, or leave ${region} out of regions`,
+        true,
+      );
+      continue;
+    }
     const perNode = Math.max(...cluster.acceleratorPools.map((p) => p.accelerator.count));
     if (gpus > perNode) {
       r.report(
@@ -505,14 +524,6 @@ function checkCapacity(
         ['spec', 'autoscaling', 'minReplicas'],
         `${spec.autoscaling.minReplicas} replicas of ${gpus} GPU(s) do not fit in cluster ${cluster.name}, whose pools hold at most ${capacity}`,
         `lower minReplicas to ${capacity}, or raise the pools' nodes.max`,
-      );
-    }
-    if (spec.autoscaling.maxReplicas > capacity) {
-      r.report(
-        doc,
-        ['spec', 'autoscaling', 'maxReplicas'],
-        `${spec.autoscaling.maxReplicas} replicas of ${gpus} GPU(s) do not fit in cluster ${cluster.name}, whose pools hold at most ${capacity}; the extra replicas would stay Pending`,
-        `lower maxReplicas to ${capacity}, or raise the pools' nodes.max`,
       );
     }
   }

@@ -1,12 +1,18 @@
 import type { SpecIssue } from './errors.js';
 import type { Typed } from './rules.js';
-import type { ServiceDoc } from './schema.js';
+import type { PlatformDoc, ServiceDoc } from './schema.js';
+import { capacityWarnings } from './capacity-warnings.js';
 
 /**
  * What a valid spec should still change: each is reported by validate and changes nothing.
- * An absent `pool.inferenceExtension` keeps the seeds' v1.0.1 chart (CONTRACT.md §1b).
+ * An absent `pool.inferenceExtension` keeps the seeds' v1.0.1 chart (CONTRACT.md §1b); capacity
+ * that may not arrive is capacity-warnings.ts's.
  */
-export function specWarnings(services: Typed<ServiceDoc>[]): SpecIssue[] {
+export function specWarnings(platforms: Typed<PlatformDoc>[], services: Typed<ServiceDoc>[]): SpecIssue[] {
+  return [...extensionWarnings(services), ...capacityWarnings(platforms, services)];
+}
+
+function extensionWarnings(services: Typed<ServiceDoc>[]): SpecIssue[] {
   return services
     .filter(({ value }) => value.spec.pool.inferenceExtension === undefined)
     .map(({ doc }) => {

@@ -1,0 +1,103 @@
+import type { Path, SpecIssue } from './errors.js';
+import { formatPath } from './errors.js';
+import type { Typed } from './rules.js';
+import type { PlatformDoc, ServiceDoc } from './schema.js';
+import { regionOf } from './catalog.js';
+import { NOT_SURELY_ON_DEMAND } from './capacity-catalog.js';
+import { classReplicas, reservationServes } from './capacity-rules.js';
+
+const located = (doc: Typed<unknown>['doc'], path: Path, message: string, hint: string): SpecIssue => ({
+  file: doc.file,
+  ...doc.locate(path),
+  path: formatPath(path),
+  message,
+  hint,
+});
+
+/**
+ * Capacity that a valid spec may not get, none of which can break an apply: the HPA stops at what
+ * fits, a class grows the pools, an unusable tier is skipped.
+ */
+export function capacityWarnings(
+  platforms: Typed<PlatformDoc>[],
+  services: Typed<ServiceDoc>[],
+): SpecIssue[] {
+  const out: SpecIssue[] = [];
+  for (const { doc, value } of platforms) {
+    value.spec.capacityClasses.forEach((c, i) => {
+      c.order.forEach((tier, j) => {
+        const at = ['spec', 'capacityClasses', i, 'order', j];
+        const zone = tier.reservation?.zone;
+        if (zone && !value.spec.clusters.some((cl) => reservationServes(cl.location, zone)))
+          out.push(
+            located(
+              doc,
+              [...at, 'reservation', 'zone'],
+              `no cluster of the platform is in ${zone}, so no cluster uses this reservation`,
+              `name a reservation in a zone of the clusters (${value.spec.clusters.map((cl) => cl.location).join(', ')}), or drop the tier`,
+            ),
+          );
+        if (tier.onDemand && NOT_SURELY_ON_DEMAND.has(c.machineType))
+          out.push(
+            located(
+              doc,
+              [...at, 'onDemand'],
+              `${c.machineType} may not be offered on demand (A3 High with fewer than 8 GPUs is sold as Spot, flex-start or reservations in some regions); this tier may never get nodes`,
+              'keep it only if your project gets on-demand capacity for it; otherwise rely on the reservation, flexStart and spot tiers',
+            ),
+          );
+      });
+    });
+  }
+  for (const { doc, value } of services) {
+    const platform = platforms.find((p) => p.value.metadata.name === value.spec.platform)?.value;
+    if (platform) out.push(...maxReplicasWarnings(doc, value.spec, platform));
+  }
+  return out;
+}
+
+/** maxReplicas above what a region holds: the HPA stops there, so it is said, not refused. */
+function maxReplicasWarnings(
+  doc: Typed<unknown>['doc'],
+  spec: ServiceDoc['spec'],
+  platform: PlatformDoc,
+): SpecIssue[] {
+  const gpus = spec.model.gpusPerReplica;
+  const max = spec.autoscaling.maxReplicas;
+  const regions = spec.regions ?? platform.spec.clusters.map((c) => regionOf(c.location));
+  const at = ['spec', 'autoscaling', 'maxReplicas'];
+  const named = spec.model.capacityClass;
+  if (named) {
+    const c = platform.spec.capacityClasses.find((k) => k.name === named);
+    if (!c) return [];
+    const budget = classReplicas(c, gpus);
+    return max > budget
+      ? [
+          located(
+            doc,
+            at,
+            `${max} replicas of ${gpus} accelerator(s) exceed class ${c.name}'s budget of ${c.maxAccelerators} per cluster (${budget} replicas); GKE adds no node past the budget, so the extra replicas would stay Pending`,
+            `lower maxReplicas to ${budget}, or raise the class's maxAccelerators`,
+          ),
+        ]
+      : [];
+  }
+  const out: SpecIssue[] = [];
+  for (const cluster of platform.spec.clusters) {
+    if (!regions.includes(regionOf(cluster.location)) || cluster.acceleratorPools.length === 0) continue;
+    const capacity = cluster.acceleratorPools.reduce(
+      (sum, p) => sum + Math.floor(p.accelerator.count / gpus) * p.nodes.max,
+      0,
+    );
+    if (max > capacity)
+      out.push(
+        located(
+          doc,
+          at,
+          `${max} replicas of ${gpus} GPU(s) do not fit in cluster ${cluster.name}, whose pools hold at most ${capacity}; the extra replicas would stay Pending while the load spills to other regions`,
+          `lower maxReplicas to ${capacity}, raise the pools' nodes.max, or run the service on a capacity class`,
+        ),
+      );
+  }
+  return out;
+}
