@@ -16,6 +16,7 @@ import { modelServer } from './model-server.js';
 import { autoscalingObjects } from './autoscaling.js';
 import { gatewayObjects } from './gateway.js';
 import { serviceRecord } from './service-record.js';
+import { guardrailObjects } from './guardrail.js';
 
 const OBJECTIVE_API = 'inference.networking.x-k8s.io/v1alpha2';
 
@@ -49,7 +50,7 @@ function addKube(graph: GraphBuilder, gcp: PlatformGcpIds, manifest: KubeManifes
   });
 }
 
-/** Per cluster: the InferenceObjective CRD and the custom-metrics adapter. */
+/** Per cluster: the InferenceObjective CRD, the custom-metrics adapter, and the capacity-class guardrail. */
 export function renderPlatformKube(graph: GraphBuilder, platform: Platform, gcp: PlatformGcpIds) {
   const owner: Owner = { platform: platform.name };
   const labels = kubeLabels(owner);
@@ -62,6 +63,10 @@ export function renderPlatformKube(graph: GraphBuilder, platform: Platform, gcp:
       cluster.name,
       customMetricsAdapter(labels).map((m) => addKube(graph, gcp, m, opts)),
     );
+    // Params, then policy, then binding: the binding never runs without the objects it names.
+    const guardrail: string[] = [];
+    for (const m of guardrailObjects(platform.capacityClasses, labels))
+      guardrail.push(addKube(graph, gcp, m, { ...opts, dependsOn: [...guardrail] }));
   }
   return { crdIds, adapterIds };
 }

@@ -8,6 +8,7 @@ import { checkRules, type Typed } from './rules.js';
 import type { PlatformDoc, ServiceDoc } from './schema.js';
 import { resolvePlatform, resolveService, type Spec } from './model.js';
 import { specWarnings } from './warnings.js';
+import { specGuardrailIssues } from '../render/guardrail-check.js';
 
 export interface SpecText {
   file: string;
@@ -80,19 +81,26 @@ export function checkSpec(texts: SpecText[]): SpecResult {
     ...resolvePlatform(p.value, p.doc),
     ...(referenceFiles.has(p.doc.file) ? { reference: true } : {}),
   }));
+  const spec: Spec = {
+    platforms: resolved,
+    services: services.map((s) =>
+      resolveService(
+        s.value,
+        s.doc,
+        resolved.find((p) => p.name === s.value.spec.platform)!,
+      ),
+    ),
+  };
+  // The capacity-class guardrail's rules on the services' own rendered pod templates.
+  const refused = specGuardrailIssues(
+    spec,
+    services.map((s) => s.doc),
+  );
+  if (refused.length > 0) return { ok: false, issues: sortIssues(refused) };
   return {
     ok: true,
     warnings: specWarnings(platforms, services),
-    spec: {
-      platforms: resolved,
-      services: services.map((s) =>
-        resolveService(
-          s.value,
-          s.doc,
-          resolved.find((p) => p.name === s.value.spec.platform)!,
-        ),
-      ),
-    },
+    spec,
   };
 }
 
