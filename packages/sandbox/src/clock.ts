@@ -3,8 +3,16 @@
  * ten-minute cluster creation can take a second in a test (ARCHITECTURE.md, "The sandbox").
  */
 export class Clock {
+  /** Simulated seconds added by {@link advance}: how a test lets hours pass at once. */
+  private skippedSeconds = 0;
+
   /** Wall milliseconds per simulated second. 1000 is real time; 1 makes 10 minutes take 0.6 s. */
   constructor(readonly msPerSecond = 1000) {}
+
+  /** Moves simulated time (simulatedSeconds) forward: a flex-start node's run ends without waiting for it. */
+  advance(seconds: number) {
+    this.skippedSeconds += seconds;
+  }
 
   /** Wall milliseconds for a simulated duration in seconds. */
   wallMs(seconds: number): number {
@@ -26,6 +34,6 @@ export class Clock {
    * reading survives a restart at the same scale, so it can be kept in persisted state.
    */
   simulatedSeconds(): number {
-    return Date.now() / Math.max(this.msPerSecond, 1e-6);
+    return Date.now() / Math.max(this.msPerSecond, 1e-6) + this.skippedSeconds;
   }
 }

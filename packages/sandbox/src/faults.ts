@@ -16,7 +16,8 @@
  *       "quota": { "metric": "SUBNETWORKS", "limit": 100, "usage": 100 } },
  *     { "api": "gkehub", "method": "memberships.create", "rateLimit": {}, "times": 2 },
  *     { "api": "container", "method": "CreateNodePool", "concurrentOperations": { "limit": 5 }, "times": 1 } ],
- *   "darkRegions": [] }
+ *   "darkRegions": [],
+ *   "stockouts": [ { "region": "us-east4", "tier": "reservation" }, { "tier": "spot" } ] }
  *
  * A rule with `quota`, `rateLimit` or `concurrentOperations` fires on every call it matches (with
  * probability `errorRate` when that is given; `status` does not apply), at most `times` times.
@@ -70,11 +71,24 @@ export interface FaultRule {
   times?: number;
 }
 
+/** The provisioning models a ComputeClass priority asks for (controllers/compute-class.ts). */
+export type CapacityTier = 'reservation' | 'on-demand' | 'flex-start' | 'spot';
+
+/**
+ * No capacity of a tier (every region when `region` is omitted): node auto-creation for a
+ * ComputeClass skips that priority with GCE_STOCKOUT and tries the next (controllers/capacity.ts).
+ */
+export interface Stockout {
+  tier: CapacityTier;
+  region?: string;
+}
+
 export interface FaultPlan {
   seed?: number;
   rules?: FaultRule[];
   /** Regions whose clusters' API servers and data plane stop answering. */
   darkRegions?: string[];
+  stockouts?: Stockout[];
 }
 
 /** An injected error, for the faces to render: REST as Google's JSON error, gRPC as a status with details. */
@@ -133,7 +147,7 @@ function seeded(seed: number): () => number {
 }
 
 export class Faults {
-  private plan: Required<Pick<FaultPlan, 'rules' | 'darkRegions'>>;
+  private plan: Required<Pick<FaultPlan, 'rules' | 'darkRegions' | 'stockouts'>>;
   private random: () => number;
   private fired = new Map<FaultRule, number>();
   /** What fired, in order: for tests that must see a fault happen. */
@@ -142,19 +156,23 @@ export class Faults {
   readonly calls = new Map<string, number>();
 
   constructor(plan: FaultPlan = {}) {
-    this.plan = { rules: plan.rules ?? [], darkRegions: plan.darkRegions ?? [] };
+    this.plan = planOf(plan);
     this.random = seeded(plan.seed ?? 1);
   }
 
   /** Replaces the plan (e.g. to clear faults mid-test); the random sequence continues. */
   setPlan(plan: FaultPlan) {
-    this.plan = { rules: plan.rules ?? [], darkRegions: plan.darkRegions ?? [] };
+    this.plan = planOf(plan);
     this.fired.clear();
     if (plan.seed !== undefined) this.random = seeded(plan.seed);
   }
 
   isDark(region: string): boolean {
     return this.plan.darkRegions.includes(region);
+  }
+
+  isStockedOut(region: string, tier: CapacityTier): boolean {
+    return this.plan.stockouts.some((s) => s.tier === tier && (!s.region || s.region === region));
   }
 
   decide(api: ApiName, method: string, context: CallContext = {}): FaultDecision {
@@ -226,6 +244,12 @@ export class Faults {
     return true;
   }
 }
+
+const planOf = (plan: FaultPlan) => ({
+  rules: plan.rules ?? [],
+  darkRegions: plan.darkRegions ?? [],
+  stockouts: plan.stockouts ?? [],
+});
 
 /** Calls that change something, by the names the sandbox gives them (gRPC methods, REST verbs, kube verbs). */
 export function isMutatingCall(key: string): boolean {

@@ -80,6 +80,7 @@ describe('discovery', () => {
       'networking.gke.io': 'v1',
       'monitoring.googleapis.com': 'v1',
       'autoscaling.gke.io': 'v1beta1',
+      'cloud.google.com': 'v1',
     });
   });
 

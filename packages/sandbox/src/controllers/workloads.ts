@@ -1,12 +1,15 @@
 import { startModelServer, type ModelServer } from '../dataplane/index.js';
 import type { KubeObject } from '../kube/index.js';
+import { Capacity, type Placement } from './capacity.js';
 import { containerOf, type ClusterRef, type ControllerContext } from './context.js';
 import { endpointPickerOf, type EndpointPicker } from './endpoint-picker.js';
 
 /**
  * Deployments become ready as far as their cluster's node pools have room for their GPUs (the
  * cluster autoscaler may grow a pool to its max); each ready replica of a vLLM server is a
- * simulated model server on 127.0.0.1, with a Pod object that points at it.
+ * simulated model server on 127.0.0.1, with a Pod object that points at it. A Deployment that
+ * selects a ComputeClass gets its nodes from capacity.ts instead; its replicas without a node are
+ * Pending pods.
  */
 export const POD_PORT_ANNOTATION = 'sandbox.spillway.dev/port';
 
@@ -27,8 +30,11 @@ export class Workloads {
   private readonly ready = new Map<string, Replica[]>();
   /** `cluster/namespace/deployment` → the endpoint picker it runs, started or not. */
   private readonly pickers = new Map<string, EndpointPicker>();
+  private readonly capacity: Capacity;
 
-  constructor(private readonly ctx: ControllerContext) {}
+  constructor(private readonly ctx: ControllerContext) {
+    this.capacity = new Capacity(ctx);
+  }
 
   /** Every running model server replica, for routing, metrics and the autoscaler. */
   all(): Replica[] {
@@ -47,19 +53,26 @@ export class Workloads {
   async reconcile(cluster: ClusterRef) {
     const store = cluster.server.store;
     const dark = this.ctx.faults.isDark(cluster.region);
+    const placements = this.capacity.reconcile(cluster);
     for (const deployment of store.list('apps/v1', 'Deployment')) {
       const key = `${cluster.key}/${deployment.metadata.namespace}/${deployment.metadata.name}`;
       const wanted = deployment.spec?.replicas ?? 1;
       const container = containerOf(deployment);
       const gpus = Number(container.resources?.limits?.['nvidia.com/gpu'] ?? 0);
-      const fit = gpus > 0 ? Math.floor(this.gpuCapacity(cluster, deployment) / gpus) : wanted;
+      const placement = placements.get(key);
+      const fit = placement
+        ? placement.nodes.length
+        : gpus > 0
+          ? Math.floor(this.gpuCapacity(cluster, deployment) / gpus)
+          : wanted;
       const picker = endpointPickerOf(deployment, store);
       if (picker) this.pickers.set(key, picker);
       else this.pickers.delete(key);
       // An EPP that refuses its configuration exits at start: no replica ever becomes ready.
       const refused = picker && !picker.started ? picker : undefined;
       const ready = refused ? 0 : Math.min(wanted, fit);
-      if (isModelServer(container)) await this.scaleServers(cluster, deployment, key, ready, dark);
+      if (isModelServer(container))
+        await this.scaleServers(cluster, deployment, key, ready, dark, placement && { ...placement, wanted });
       const status = {
         observedGeneration: deployment.metadata.generation,
         replicas: wanted,
@@ -73,9 +86,11 @@ export class Workloads {
             reason: ready > 0 ? 'MinimumReplicasAvailable' : 'MinimumReplicasUnavailable',
             message: refused
               ? `the ${refused.version} endpoint picker exits at start: ${refused.error} (CrashLoopBackOff)`
-              : ready < wanted && gpus > 0
-                ? `${wanted - ready} replica(s) wait for ${gpus} nvidia.com/gpu each: the node pools are full`
-                : 'Deployment has minimum availability.',
+              : ready < wanted && placement?.pending
+                ? `${wanted - ready} replica(s) Pending: ${placement.pending}`
+                : ready < wanted && gpus > 0
+                  ? `${wanted - ready} replica(s) wait for ${gpus} nvidia.com/gpu each: the node pools are full`
+                  : 'Deployment has minimum availability.',
           },
         ],
       };
@@ -100,17 +115,20 @@ export class Workloads {
       return 0;
     }
     const wantedType = deployment.spec?.template?.spec?.nodeSelector?.['cloud.google.com/gke-accelerator'];
-    return (record.nodePools ?? [])
-      .filter((p: any) => p.status === 'RUNNING')
-      .map((p: any) => {
-        const acc = p.config?.accelerators?.[0];
-        if (!acc || (wantedType && acc.acceleratorType !== wantedType)) return 0;
-        const nodes = p.autoscaling?.enabled
-          ? p.autoscaling.maxNodeCount
-          : (p.currentNodeCount ?? p.initialNodeCount ?? 0);
-        return Number(nodes) * Number(acc.acceleratorCount);
-      })
-      .reduce((a: number, b: number) => a + b, 0);
+    return (
+      (record.nodePools ?? [])
+        // Pools auto-created for a ComputeClass are tainted for that class's pods alone.
+        .filter((p: any) => p.status === 'RUNNING' && !p.autoscaling?.autoprovisioned)
+        .map((p: any) => {
+          const acc = p.config?.accelerators?.[0];
+          if (!acc || (wantedType && acc.acceleratorType !== wantedType)) return 0;
+          const nodes = p.autoscaling?.enabled
+            ? p.autoscaling.maxNodeCount
+            : (p.currentNodeCount ?? p.initialNodeCount ?? 0);
+          return Number(nodes) * Number(acc.acceleratorCount);
+        })
+        .reduce((a: number, b: number) => a + b, 0)
+    );
   }
 
   private async scaleServers(
@@ -119,6 +137,7 @@ export class Workloads {
     key: string,
     ready: number,
     dark: boolean,
+    placement?: Placement & { wanted: number },
   ) {
     const store = cluster.server.store;
     const ns = deployment.metadata.namespace!;
@@ -157,6 +176,11 @@ export class Workloads {
         metric: metricOf(container.image),
         server,
       });
+      const nodeName = placement?.nodes[i];
+      const existing = store.get('v1', 'Pod', ns, pod);
+      // A pod is never moved: one that was Pending, or whose node went, is replaced.
+      if (existing && (existing.status?.phase !== 'Running' || existing.spec?.nodeName !== nodeName))
+        store.delete('v1', 'Pod', ns, pod);
       if (!store.get('v1', 'Pod', ns, pod)) {
         store.create({
           apiVersion: 'v1',
@@ -167,7 +191,10 @@ export class Workloads {
             labels: deployment.spec?.template?.metadata?.labels ?? {},
             annotations: { [POD_PORT_ANNOTATION]: String(server.port) },
           },
-          spec: { containers: [{ name: container.name ?? 'vllm', image: container.image }] },
+          spec: {
+            containers: [{ name: container.name ?? 'vllm', image: container.image }],
+            ...(nodeName ? { nodeName, nodeSelector: deployment.spec?.template?.spec?.nodeSelector } : {}),
+          },
         });
         store.patchStatus('v1', 'Pod', ns, pod, {
           phase: 'Running',
@@ -177,6 +204,7 @@ export class Workloads {
       }
     }
     this.ready.set(key, replicas);
+    if (placement) pendingPods(store, deployment, ready, placement);
   }
 
   async close() {
@@ -194,6 +222,43 @@ export class Workloads {
       await Promise.all(servers.map(async (s) => (await s).close()));
     }
   }
+}
+
+/** A class-backed Deployment's replicas without a node: Pending pods the scheduler could not place. */
+function pendingPods(
+  store: ClusterRef['server']['store'],
+  deployment: KubeObject,
+  ready: number,
+  placement: Placement & { wanted: number },
+) {
+  const ns = deployment.metadata.namespace!;
+  const name = deployment.metadata.name;
+  for (let i = ready; i < placement.wanted; i++) {
+    const pod = `${name}-${i}`;
+    if (store.get('v1', 'Pod', ns, pod)) continue;
+    store.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: pod, namespace: ns, labels: deployment.spec?.template?.metadata?.labels ?? {} },
+      spec: {
+        containers: [{ name: containerOf(deployment).name ?? 'vllm', image: containerOf(deployment).image }],
+        nodeSelector: deployment.spec?.template?.spec?.nodeSelector,
+      },
+    });
+    store.patchStatus('v1', 'Pod', ns, pod, {
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: placement.pending ?? 'waiting for a node',
+        },
+      ],
+    });
+  }
+  for (let i = placement.wanted; store.get('v1', 'Pod', ns, `${name}-${i}`); i++)
+    store.delete('v1', 'Pod', ns, `${name}-${i}`);
 }
 
 /** The adapters the lora-syncer sidecar would load: the `- id:` entries of its ConfigMap. */

@@ -3,6 +3,8 @@
  * /apis, /apis/GROUP, /apis/GROUP/VERSION). Built-in kinds and the CRDs GKE installs are there
  * from the start; a CRD created through the API adds its group/version once it is Established.
  */
+import { COMPUTE_CLASS_SCHEMA } from '../controllers/compute-class-schema.js';
+
 export const KUBE_VERSION = {
   major: '1',
   minor: '34',
@@ -109,6 +111,11 @@ const GROUPS: Record<string, Def[]> = {
   ],
   'monitoring.googleapis.com/v1': [['podmonitorings', 'PodMonitoring', true, { status: true }]],
   'autoscaling.gke.io/v1beta1': [['autoscalingmetrics', 'AutoscalingMetric', true, { status: true }]],
+  // Custom ComputeClasses: checked against GKE's schema when the server has the upstream schemas,
+  // else against the fields the sandbox reads (controllers/compute-class-schema.ts).
+  'cloud.google.com/v1': [
+    ['computeclasses', 'ComputeClass', false, { status: true, schema: COMPUTE_CLASS_SCHEMA }],
+  ],
 };
 
 function builtins(): ResourceInfo[] {

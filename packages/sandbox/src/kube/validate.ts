@@ -39,6 +39,7 @@ const UPSTREAM: Record<string, { json: string } | { crd: string; version: string
   'networking.gke.io/v1 GCPBackendPolicy': { json: 'networking.gke.io/gcpbackendpolicy_v1.json' },
   'networking.gke.io/v1 HealthCheckPolicy': { json: 'networking.gke.io/healthcheckpolicy_v1.json' },
   'monitoring.googleapis.com/v1 PodMonitoring': { json: 'monitoring.googleapis.com/podmonitoring_v1.json' },
+  'cloud.google.com/v1 ComputeClass': { json: 'cloud.google.com/computeclass_v1.json' },
   'inference.networking.k8s.io/v1 InferencePool': {
     crd: `${GKE_MANAGED_GAIE}/inference.networking.k8s.io_inferencepools.yaml`,
     version: 'v1',
@@ -114,11 +115,13 @@ export class Validator {
   }
 
   private validator(obj: KubeObject, info: ResourceInfo): ValidateFunction | undefined {
-    if (info.schema) return compile(`crd:${JSON.stringify(info.schema)}`, () => closeObjects(info.schema));
+    const own = () => compile(`crd:${JSON.stringify(info.schema)}`, () => closeObjects(info.schema));
+    // A CRD created through the API brings its schema; a built-in kind's own one is the fallback.
+    if (info.schema && info.crd) return own();
     const source = UPSTREAM[`${obj.apiVersion} ${obj.kind}`];
-    if (!source || !this.upstreamDir) return undefined;
-    const file = path.join(this.upstreamDir, 'json' in source ? source.json : source.crd);
-    if (!existsSync(file)) return undefined;
+    const file =
+      source && this.upstreamDir && path.join(this.upstreamDir, 'json' in source ? source.json : source.crd);
+    if (!source || !file || !existsSync(file)) return info.schema ? own() : undefined;
     if ('json' in source) return compile(file, () => JSON.parse(readFileSync(file, 'utf8')));
     return compile(`${file}#${source.version}`, () => {
       const crd = parse(readFileSync(file, 'utf8'));

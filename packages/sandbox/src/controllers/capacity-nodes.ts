@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import type { KubeObject, ObjectStore } from '../kube/index.js';
+import { COMPUTE_CLASS_LABEL, nodeConfig, nodeLabels, type ClassTier } from './compute-class.js';
+import type { ClusterRef } from './context.js';
+
+/** The pools, nodes and events of node auto-creation (capacity.ts decides; these write). */
+export const PRIORITY_ANNOTATION = 'sandbox.spillway.dev/compute-class-priority';
+/** The simulated second a flex-start node's run ends (clock.ts: simulatedSeconds). */
+export const EXPIRES_ANNOTATION = 'sandbox.spillway.dev/expires-at-simulated-second';
+const MANAGER = 'cluster-autoscaler';
+
+/** The auto-created pool of a class priority in the GKE cluster, created (RUNNING) if missing. */
+export function autoCreatedPool(record: any, className: string, t: ClassTier, name: string): any {
+  const existing = (record.nodePools ?? []).find((p: any) => p.name === name);
+  if (existing) return existing;
+  const pool = {
+    name,
+    config: {
+      diskSizeGb: 100,
+      diskType: 'pd-balanced',
+      imageType: 'COS_CONTAINERD',
+      ...nodeConfig(className, t),
+    },
+    initialNodeCount: 0,
+    autoscaling: {
+      enabled: true,
+      autoprovisioned: true,
+      minNodeCount: 0,
+      maxNodeCount: 1000,
+      locationPolicy: 'ANY',
+    },
+    management: { autoRepair: true, autoUpgrade: true },
+    locations: [zoneOf(record)],
+    selfLink: `${record.selfLink}/nodePools/${name}`,
+    version: record.currentNodeVersion,
+    status: 'RUNNING',
+  };
+  record.nodePools = [...(record.nodePools ?? []), pool];
+  return pool;
+}
+
+/** A Ready node of the pool, labelled and tainted as GKE does. */
+export function addNode(
+  store: ObjectStore,
+  cluster: ClusterRef,
+  record: any,
+  className: string,
+  pool: any,
+  t: ClassTier,
+  nowSimulated: number,
+): KubeObject {
+  const zone = zoneOf(record);
+  const prefix = `gke-${cluster.name.slice(0, 9)}-${pool.name}-${digest(pool.selfLink, 4)}`;
+  let i = 0;
+  while (store.get('v1', 'Node', undefined, `${prefix}-${i.toString(36).padStart(4, '0')}`)) i++;
+  const name = `${prefix}-${i.toString(36).padStart(4, '0')}`;
+  const accelerators = t.accelerator
+    ? { [t.accelerator.tpu ? 'google.com/tpu' : 'nvidia.com/gpu']: String(t.accelerator.count) }
+    : {};
+  store.create(
+    {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name,
+        labels: nodeLabels(className, pool.name, t, zone, cluster.region, name),
+        annotations: {
+          [PRIORITY_ANNOTATION]: String(t.priority),
+          ...(t.tier === 'flex-start' && t.maxRunDurationSeconds !== undefined
+            ? { [EXPIRES_ANNOTATION]: String(nowSimulated + t.maxRunDurationSeconds) }
+            : {}),
+        },
+      },
+      spec: {
+        providerID: `gce://${cluster.project}/${zone}/${name}`,
+        taints: [{ key: COMPUTE_CLASS_LABEL, value: className, effect: 'NoSchedule' }],
+      },
+    },
+    { manager: MANAGER },
+  );
+  return store.patchStatus('v1', 'Node', undefined, name, {
+    capacity: accelerators,
+    allocatable: accelerators,
+    conditions: [
+      { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+    ],
+  });
+}
+
+/**
+ * A Warning event on an object (a Pod by default), written once: a reconcile that finds the same
+ * cause again does not repeat it.
+ */
+export function recordEvent(
+  store: ObjectStore,
+  namespace: string,
+  name: string,
+  reason: string,
+  message: string,
+  kind = 'Pod',
+) {
+  const eventName = `${name}.${digest(`${reason} ${message}`, 12)}`;
+  if (store.get('v1', 'Event', namespace, eventName)) return;
+  const now = store.now();
+  store.create(
+    {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: eventName, namespace },
+      involvedObject: { apiVersion: 'v1', kind, name, ...(kind === 'Pod' ? { namespace } : {}) },
+      reason,
+      message,
+      type: 'Warning',
+      source: { component: MANAGER },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    },
+    { manager: MANAGER },
+  );
+}
+
+const zoneOf = (record: any): string => record.locations?.[0] ?? `${record.location}-a`;
+
+function digest(text: string, length: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, length);
+}
