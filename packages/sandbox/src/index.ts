@@ -1,6 +1,13 @@
 export { startSandbox, type Sandbox, type SandboxOptions } from './sandbox.js';
 export { Clock } from './clock.js';
-export { DEFAULT_GKE_DURATIONS } from './gke/index.js';
+export { DEFAULT_GKE_DURATIONS, setOfferedVersions } from './gke/index.js';
+export {
+  addReservation,
+  setAcceleratorTypes,
+  setProjectQuota,
+  setRegionQuota,
+  type SeedReservation,
+} from './google/compute.js';
 export {
   Faults,
   isMutatingCall,

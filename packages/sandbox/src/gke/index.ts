@@ -44,4 +44,5 @@ export async function startGke(options: GkeOptions): Promise<GkeServers> {
 }
 
 export { GkeModel, GkeError, DEFAULT_GKE_DURATIONS } from './model.js';
+export { serverConfigFor, setOfferedVersions, type ServerConfig } from './server-config.js';
 export type { ControlPlanes, GkeDurations, GkeState } from './model.js';

@@ -62,6 +62,8 @@ export interface GkeState {
   clusters: Record<string, any>;
   operations: Record<string, any>;
   nextOperation: number;
+  /** GetServerConfig by location where it differs from SERVER_CONFIG (see server-config.ts). */
+  serverConfigs?: Record<string, typeof SERVER_CONFIG>;
 }
 
 export const SERVER_CONFIG = {

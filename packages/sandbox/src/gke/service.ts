@@ -1,5 +1,6 @@
 import type { FaultDecision } from '../faults.js';
-import { GkeError, SERVER_CONFIG, type GkeModel } from './model.js';
+import { GkeError, type GkeModel } from './model.js';
+import { serverConfigFor } from './server-config.js';
 import { need, parseTarget } from './names.js';
 
 /**
@@ -94,7 +95,7 @@ export function clusterManagerMethods(model: GkeModel): Record<string, Method> {
       const t = parseTarget(req);
       return { operations: model.listOperations(t.project, t.location), missingZones: [] };
     },
-    GetServerConfig: () => SERVER_CONFIG,
+    GetServerConfig: (req) => serverConfigFor(model.state, parseTarget(req).location),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { ApiError } from '../rest.js';
 import { copy, iso, numericId, type RememberedRequest } from './common.js';
+import { createCapacityState, type CapacityState } from './compute-capacity.js';
 import {
   AUTO_RANGES,
   LINK,
@@ -67,10 +68,12 @@ export interface ComputeState {
   projects: Record<string, ComputeProject>;
   /** Regions where the auto-mode `default` network has a subnet. */
   regions: string[];
+  /** Quotas, accelerator types per zone and reservations (absent in states saved before them). */
+  capacity?: CapacityState;
 }
 
 export function createComputeState(regions: string[] = Object.keys(AUTO_RANGES)): ComputeState {
-  return { projects: {}, regions: [...regions] };
+  return { projects: {}, regions: [...regions], capacity: createCapacityState() };
 }
 
 /** The project's state, created with its `default` network on first use. */

@@ -10,9 +10,15 @@
  *   GET    /compute/v1/projects/P/regions/R/operations/OP
  *   POST   /compute/v1/projects/P/regions/R/operations/OP/wait     (returns when DONE or after 2 simulated minutes)
  *
+ *   GET    /compute/v1/projects/P                                   (projects.get: global quotas, GPUS_ALL_REGIONS)
+ *   GET    /compute/v1/projects/P/regions/R                         (regions.get: regional quotas)
+ *   GET    /compute/v1/projects/P/zones/Z/acceleratorTypes          (acceleratorTypes.list)
+ *   GET    /compute/v1/projects/P/zones/Z/reservations/NAME         (reservations.get)
+ *
  * Every project has the auto-mode network `default` with one subnet per region (10.128.0.0/9).
  * Links are written as the real API writes them (https://www.googleapis.com/compute/v1/…).
- * Operations settle lazily (see gkehub.ts). Fault-plan method names: networks.get|list,
+ * Operations settle lazily (see gkehub.ts). Fault-plan method names: projects.get, regions.get, acceleratorTypes.list,
+ * reservations.get, networks.get|list,
  * subnetworks.insert|get|list|delete|aggregatedList, regionOperations.get|wait.
  * A requestId (insert, delete) is remembered for an hour of simulated time: sent again within the
  * hour it returns the first operation and does nothing (even if the subnet was deleted since).
@@ -48,7 +54,17 @@ import {
   type StoredSubnet,
 } from './compute-state.js';
 import { matches, parseFilter } from './filter.js';
+import { capacityRoutes } from './compute-capacity-routes.js';
 
+export {
+  addReservation,
+  setAcceleratorTypes,
+  setProjectQuota,
+  setRegionQuota,
+  type CapacityState,
+  type QuotaValue,
+  type SeedReservation,
+} from './compute-capacity.js';
 export {
   addSubnetwork,
   computeProject,
@@ -164,6 +180,7 @@ export function computeApi(deps: ApiDeps, options: ComputeOptions = {}): GoogleA
 
   const base = '/compute/v1/projects/{project}';
   const { routes, deps: restDeps } = tappedRoutes(deps, [
+    ...capacityRoutes(state),
     {
       method: 'GET',
       path: `${base}/global/networks`,
