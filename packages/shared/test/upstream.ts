@@ -50,6 +50,8 @@ export const SCHEMA_SOURCES: Record<string, SchemaSource> = {
   'admissionregistration.k8s.io/v1 ValidatingAdmissionPolicyBinding': {
     json: `${K8S}/validatingadmissionpolicybinding-admissionregistration-v1.json`,
   },
+  'policy/v1 PodDisruptionBudget': { json: `${K8S}/poddisruptionbudget-policy-v1.json` },
+  'cloud.google.com/v1 ComputeClass': { json: 'cloud.google.com/computeclass_v1.json' },
   'gateway.networking.k8s.io/v1 Gateway': { json: 'gateway.networking.k8s.io/gateway_v1.json' },
   'gateway.networking.k8s.io/v1 HTTPRoute': { json: 'gateway.networking.k8s.io/httproute_v1.json' },
   'networking.gke.io/v1 GCPBackendPolicy': { json: 'networking.gke.io/gcpbackendpolicy_v1.json' },

@@ -41,6 +41,8 @@ const CLUSTER_UPDATES: {
   live: (c: Cluster) => unknown;
   desired: (b: any) => unknown;
   update: (b: any) => object;
+  /** Whether the body sets this field at all; when it does not, the live value is left alone. */
+  setBy?: (b: any) => boolean;
 }[] = [
   {
     field: 'networkConfig.gatewayApiConfig',
@@ -67,6 +69,15 @@ const CLUSTER_UPDATES: {
     update: (b) => ({ desiredWorkloadIdentityConfig: b.workloadIdentityConfig }),
   },
   {
+    // Node auto-provisioning and its limits: the capacity classes' budgets (render/cluster-autoscaling.ts).
+    field: 'autoscaling',
+    live: (c) => autoprovisioningOf(c.autoscaling),
+    desired: (b) => autoprovisioningOf(b.autoscaling),
+    update: (b) => ({ desiredClusterAutoscaling: b.autoscaling }),
+    // Without classes Spillway leaves auto-provisioning as it finds it (a user may have turned it on).
+    setBy: (b) => b.autoscaling !== undefined,
+  },
+  {
     field: 'podAutoscaling.hpaProfile',
     live: (c) => c.podAutoscaling?.hpaProfile,
     desired: (b) => b.podAutoscaling?.hpaProfile,
@@ -74,7 +85,17 @@ const CLUSTER_UPDATES: {
   },
 ];
 
+/** What Spillway sets of cluster autoscaling, comparable between a body and a live cluster (int64s read as strings). */
+function autoprovisioningOf(a: any): [boolean, [string, number][]] {
+  const limits: [string, number][] = (a?.resourceLimits ?? [])
+    .map((l: any) => [String(l.resourceType), Number(l.maximum ?? 0)] as [string, number])
+    .sort(([x]: [string, number], [y]: [string, number]) => x.localeCompare(y));
+  return [!!a?.enableNodeAutoprovisioning, a?.enableNodeAutoprovisioning ? limits : []];
+}
+
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const differs = (u: (typeof CLUSTER_UPDATES)[number], live: Cluster, body: unknown) =>
+  (u.setBy?.(body) ?? true) && !same(u.live(live), u.desired(body));
 const networkName = (n: string | null | undefined) => (n ?? 'default').split('/').pop();
 
 export const clusterHandler: Handler<ClusterResource, Cluster> = {
@@ -96,7 +117,7 @@ export const clusterHandler: Handler<ClusterResource, Cluster> = {
         reason: `network ${networkName(live.network)} → ${networkName(r.body.network as string)} forces replacement`,
       };
     }
-    const changed = CLUSTER_UPDATES.filter((u) => !same(u.live(live), u.desired(r.body))).map((u) => u.field);
+    const changed = CLUSTER_UPDATES.filter((u) => differs(u, live, r.body)).map((u) => u.field);
     if (changed.length) return { action: 'update', reason: `${changed.join(', ')} differ` };
     if (live.status !== 'RUNNING')
       return { action: 'noop', reason: `exists (${live.status}); waiting for it` };
@@ -113,7 +134,7 @@ export const clusterHandler: Handler<ClusterResource, Cluster> = {
   },
   async update(r, live, ctx) {
     // GKE takes one desired* field per UpdateCluster; the engine calls again for the next.
-    const next = CLUSTER_UPDATES.find((u) => !same(u.live(live), u.desired(r.body)))!;
+    const next = CLUSTER_UPDATES.find((u) => differs(u, live, r.body))!;
     const [op] = await ctx.cloud
       .container()
       .updateCluster({ name: clusterName(r, r.name), update: next.update(r.body) });

@@ -2,6 +2,7 @@ import type { Cluster, Platform } from '../spec/model.js';
 import type { GraphBuilder, Owner } from './graph.js';
 import { ids, membershipName, proxySubnetName, workloadPool } from './ids.js';
 import { gcpLabels } from './labels.js';
+import { clusterAutoscaling } from './cluster-autoscaling.js';
 
 /** APIs the seeds enable: GKE, fleets, multi-cluster ingress/services, the proxies, metrics. */
 export const REQUIRED_APIS = [
@@ -71,6 +72,10 @@ export function clusterBody(platform: Platform, cluster: Cluster): Record<string
       managedPrometheusConfig: { enabled: true },
     },
     podAutoscaling: { hpaProfile: 'PERFORMANCE' },
+    // Only with capacity classes, so a platform without them keeps its body byte for byte.
+    ...(platform.capacityClasses.length
+      ? { autoscaling: clusterAutoscaling(platform, cluster, NODE_OAUTH_SCOPES) }
+      : {}),
     workloadIdentityConfig: { workloadPool: workloadPool(platform.projectId) },
     resourceLabels: gcpLabels(platform.name),
   };

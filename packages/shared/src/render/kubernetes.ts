@@ -16,6 +16,13 @@ import { modelServer } from './model-server.js';
 import { autoscalingObjects } from './autoscaling.js';
 import { gatewayObjects } from './gateway.js';
 import { serviceRecord } from './service-record.js';
+import {
+  computeClass,
+  COMPUTE_CLASS_API,
+  COMPUTE_CLASS_SELECTOR,
+  serverDisruptionBudget,
+  serviceClass,
+} from './compute-class.js';
 import { guardrailObjects } from './guardrail.js';
 
 const OBJECTIVE_API = 'inference.networking.x-k8s.io/v1alpha2';
@@ -50,7 +57,7 @@ function addKube(graph: GraphBuilder, gcp: PlatformGcpIds, manifest: KubeManifes
   });
 }
 
-/** Per cluster: the InferenceObjective CRD, the custom-metrics adapter, and the capacity-class guardrail. */
+/** Per cluster: the InferenceObjective CRD, the custom-metrics adapter, the capacity classes and their guardrail. */
 export function renderPlatformKube(graph: GraphBuilder, platform: Platform, gcp: PlatformGcpIds) {
   const owner: Owner = { platform: platform.name };
   const labels = kubeLabels(owner);
@@ -58,6 +65,8 @@ export function renderPlatformKube(graph: GraphBuilder, platform: Platform, gcp:
   const adapterIds = new Map<string, string[]>();
   for (const cluster of platform.clusters) {
     const opts = { cluster, owner, bundle: 'platform' };
+    for (const c of platform.capacityClasses)
+      addKube(graph, gcp, computeClass(platform, cluster, c, labels), opts);
     crdIds.set(cluster.name, addKube(graph, gcp, inferenceObjectiveCrd(labels), { ...opts, bundle: 'crds' }));
     adapterIds.set(
       cluster.name,
@@ -123,12 +132,37 @@ export function renderServiceKube(
     const chart = inferencePoolChart(service, labels).map((m) => add(m));
     poolIds.push(chart[0]!);
     const nodePools = gcp.nodePoolIds.get(cluster.name)!;
-    const acceleratorType = cluster.acceleratorPools[0]!.accelerator.type;
-    const server = modelServer(service, acceleratorType, labels);
+    // On a capacity class the nodes come from the class's pools; else from the cluster's own.
+    const onClass = serviceClass(service);
+    const server = modelServer(
+      service,
+      onClass
+        ? {
+            nodeSelector: { [COMPUTE_CLASS_SELECTOR]: onClass.name },
+            acceleratorResource: onClass.tpu ? 'google.com/tpu' : 'nvidia.com/gpu',
+          }
+        : {
+            nodeSelector: {
+              'cloud.google.com/gke-accelerator': cluster.acceleratorPools[0]!.accelerator.type,
+            },
+            acceleratorResource: 'nvidia.com/gpu',
+          },
+      labels,
+    );
+    const capacity = onClass
+      ? [
+          ids.kube(cluster.name, {
+            apiVersion: COMPUTE_CLASS_API,
+            kind: 'ComputeClass',
+            metadata: { name: onClass.name },
+          }),
+        ]
+      : nodePools;
     const serverIds: string[] = [];
     for (const m of server) {
-      serverIds.push(add(m, m.kind === 'Deployment' ? [secret, ...nodePools, ...serverIds] : []));
+      serverIds.push(add(m, m.kind === 'Deployment' ? [secret, ...capacity, ...serverIds] : []));
     }
+    if (onClass) add(serverDisruptionBudget(service, labels));
     for (const objective of service.objectives) {
       add(
         {

@@ -10,9 +10,15 @@ export const LORA_SYNCER_IMAGE = 'registry.k8s.io/gateway-api-inference-extensio
 
 export const adaptersConfigMapName = (pool: string) => `${pool}-adapters`;
 
+/** Where a model server runs: the nodes it selects and the extended resource its accelerators are. */
+export interface ServerPlacement {
+  nodeSelector: Record<string, string>;
+  acceleratorResource: 'nvidia.com/gpu' | 'google.com/tpu';
+}
+
 export function modelServer(
   service: Service,
-  acceleratorType: string,
+  placement: ServerPlacement,
   labels: Record<string, string>,
 ): KubeManifest[] {
   const pool = service.pool.name;
@@ -54,7 +60,7 @@ export function modelServer(
       template: {
         metadata: { labels: { app: pool } },
         spec: {
-          nodeSelector: { 'cloud.google.com/gke-accelerator': acceleratorType },
+          nodeSelector: placement.nodeSelector,
           containers: [
             {
               name: 'vllm',
@@ -82,8 +88,8 @@ export function modelServer(
                 periodSeconds: 1,
               },
               resources: {
-                limits: { 'nvidia.com/gpu': String(model.gpusPerReplica) },
-                requests: { 'nvidia.com/gpu': String(model.gpusPerReplica) },
+                limits: { [placement.acceleratorResource]: String(model.gpusPerReplica) },
+                requests: { [placement.acceleratorResource]: String(model.gpusPerReplica) },
               },
               volumeMounts: [
                 { mountPath: '/data', name: 'data' },
