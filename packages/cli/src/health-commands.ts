@@ -1,4 +1,5 @@
 import {
+  capacityTierOf,
   inferenceExtensionOf,
   readHealth,
   regionTimeoutFor,
@@ -29,7 +30,21 @@ const STATE: Record<RegionHealth['state'], string> = {
 };
 
 export function healthTable(report: HealthReport, allChecks: boolean): string {
-  const rows = [['SERVICE', 'REGION', 'CLUSTER', 'STATE', 'SERVERS', 'EXTENSION', 'KV-CACHE', 'ADDRESS']];
+  // CAPACITY only when a region's servers run on a ComputeClass: other specs keep their table.
+  const classes = report.regions.some((r) => r.capacity);
+  const rows = [
+    [
+      'SERVICE',
+      'REGION',
+      'CLUSTER',
+      'STATE',
+      'SERVERS',
+      ...(classes ? ['CAPACITY'] : []),
+      'EXTENSION',
+      'KV-CACHE',
+      'ADDRESS',
+    ],
+  ];
   for (const r of report.regions) {
     const kv =
       r.utilization === undefined
@@ -42,6 +57,7 @@ export function healthTable(report: HealthReport, allChecks: boolean): string {
       r.cluster,
       STATE[r.state],
       r.modelServers ? `${r.modelServers.ready}/${r.modelServers.desired}` : '–',
+      ...(classes ? [capacityText(r)] : []),
       inferenceExtensionOf(r) ?? '–',
       kv,
       `${r.gatewayAddress ?? '–'}${tags ? `  (${tags})` : ''}`,
@@ -67,6 +83,14 @@ export function healthTable(report: HealthReport, allChecks: boolean): string {
       : `${report.regions.filter((r) => r.state !== 'healthy').length} region(s) need attention.`,
   );
   return lines.join('\n') + '\n';
+}
+
+/** The tier a region's servers run on, and the tiers found unavailable: `on-demand (reservation unavailable)`. */
+function capacityText(r: RegionHealth): string {
+  const tier = capacityTierOf(r);
+  const unavailable = [...new Set((r.capacity?.unavailable ?? []).map((u) => u.tier).filter(Boolean))];
+  if (!tier) return '–';
+  return unavailable.length ? `${tier} (${unavailable.join(', ')} unavailable)` : tier;
 }
 
 async function run(

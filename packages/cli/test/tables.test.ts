@@ -77,3 +77,40 @@ describe('the EXTENSION column', () => {
     expect(central!.slice(at).split(/\s{2,}/)[0]).toBe('–');
   });
 });
+
+describe('the CAPACITY column', () => {
+  it('is there only when a region runs on a ComputeClass, with the tier and the tiers found unavailable', () => {
+    const plain: HealthReport = { ok: true, checkedAt: '2025-01-01T00:00:00Z', regions: [region({})] };
+    expect(healthTable(plain, false).split('\n')[0]).not.toContain('CAPACITY');
+
+    const stockout = {
+      tier: 'reservation' as const,
+      reason: 'FailedScaleUp',
+      message:
+        'Node scale up for ComputeClass h100-2 failed at priority 0 (reservation h100-block): GCE_STOCKOUT',
+      at: '2025-01-01T00:00:00Z',
+    };
+    const report: HealthReport = {
+      ok: true,
+      checkedAt: '2025-01-01T00:00:00Z',
+      regions: [
+        region({ capacity: { computeClass: 'h100-2', tiers: { 'on-demand': 2 }, unavailable: [stockout] } }),
+        region({
+          region: 'europe-west3',
+          capacity: { computeClass: 'h100-2', tiers: { reservation: 2 }, unavailable: [] },
+        }),
+        region({
+          region: 'us-central1',
+          capacity: { computeClass: 'h100-2', tiers: { spot: 1, 'flex-start': 1 }, unavailable: [] },
+        }),
+      ],
+    };
+    const [header, east, west, central] = healthTable(report, false).split('\n');
+    const at = header!.indexOf('CAPACITY');
+    const cell = (row: string) => row.slice(at).split(/\s{2,}/)[0];
+    expect(at).toBeGreaterThan(header!.indexOf('SERVERS'));
+    expect(cell(east!)).toBe('on-demand (reservation unavailable)');
+    expect(cell(west!)).toBe('reservation');
+    expect(cell(central!)).toBe('flex-start 1 + spot 1');
+  });
+});

@@ -1,4 +1,5 @@
 export * from './model.js';
+export { capacityTierOf, tierOfNode, CAPACITY_TIERS } from './capacity.js';
 export { inferenceExtensionOf, readHealth, regionTimeoutFor, type HealthOptions } from './read.js';
 export { verifySpec, completionRequest, LAST_VERIFIED_PREFIX, type VerifyOptions } from './verify.js';
 export {

@@ -31,7 +31,18 @@ export interface RegionHealth {
   spilling?: boolean;
   /** Resources of this region whose live state differs from the spec. */
   drift?: string[];
+  /** Model servers on a ComputeClass: where their nodes came from, and the tiers found unavailable. */
+  capacity?: {
+    computeClass: string;
+    /** Running model servers per tier, from their nodes' labels. */
+    tiers: Partial<Record<CapacityTier, number>>;
+    /** The cluster autoscaler's failed scale-ups (events), newest first; `tier` when the event names one. */
+    unavailable: { tier?: CapacityTier; reason: string; message: string; at: string }[];
+  };
 }
+
+/** The provisioning model a node came from. */
+export type CapacityTier = 'reservation' | 'on-demand' | 'flex-start' | 'spot';
 
 export interface HealthReport {
   regions: RegionHealth[];

@@ -9,6 +9,7 @@ import { withRetries } from '../engine/retry.js';
 import { planSpec } from '../engine/index.js';
 import { hpaMetricName } from '../render/autoscaling.js';
 import { eppName } from '../render/inferencepool-common.js';
+import { readCapacity } from './capacity.js';
 import { regionState, type Check, type HealthReport, type RegionHealth } from './model.js';
 
 /**
@@ -40,6 +41,7 @@ export async function readHealth(spec: Spec, options: HealthOptions): Promise<He
           timing: options.drift.timing,
           env: options.drift.env ?? process.env,
           secrets: 'ifAvailable',
+          preflight: false,
         })
       ).resources.filter((r) => r.action !== 'noop')
     : undefined;
@@ -191,6 +193,7 @@ async function readRegion(
         : `0/${desired} ready in ${cluster.name}: ${conditionMessage(deployment, 'Available') ?? 'no replica is ready'} — check the node pools' GPUs and the model server's logs`,
   );
 
+  if (deployment) await readCapacity(deployment, kube, region, check);
   await readEndpointPicker(service, cluster, kube, check);
   await readAutoscaler(service, kube, region, check);
   const poolObject = await kube.read({
