@@ -20,6 +20,7 @@ import { reportIssues, type Output } from './commands.js';
 import { alignColumns } from './columns.js';
 import { EXIT, type Io } from './io.js';
 import { formatDuration, progressFor } from './progress.js';
+import { preflightWarnings } from './preflight-commands.js';
 
 export interface EngineCommandOptions {
   file: string[];
@@ -113,6 +114,7 @@ export async function planCommand(options: EngineCommandOptions, io: Io, env = p
     try {
       const report = await planSpec(spec, { cloud, timing, env: ready.env, onEvent: progress.listener });
       progress.stop();
+      preflightWarnings(report.preflight, io);
       if (options.output === 'json') {
         io.stdout(
           JSON.stringify(
@@ -211,6 +213,7 @@ export async function applyCommand(
         }
       }
       progress.stop();
+      preflightWarnings(report.preflight, io);
       if (options.output === 'json') {
         const { converged, resources, gateway } = report;
         io.stdout(

@@ -74,6 +74,17 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     }[name];
     code = await run(opts, io);
   };
+  common(
+    program
+      .command('preflight')
+      .description(
+        'read only: per region, what would stop an apply (quota, accelerators offered, GKE version, reservations, network, APIs); exit 1 on a certain failure',
+      )
+      .option('--sandbox [dir]', 'use the sandbox started with `spillway sandbox up` (its --state-dir)'),
+  ).action(async (opts: EngineCommandOptions) => {
+    const { preflightCommand } = await import('./preflight-commands.js');
+    code = await preflightCommand(opts, io);
+  });
   engine(
     program
       .command('plan')

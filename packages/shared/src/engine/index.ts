@@ -10,6 +10,7 @@ import { engineContext, type EngineContext, type Timing } from './types.js';
 import { withRetries } from './retry.js';
 import { acquireClaims, defaultHolder } from './lease.js';
 import { Reporter } from './reporter.js';
+import { preflightGate, type PreflightCheck } from '../preflight/index.js';
 
 /** What plan, apply and destroy need from their caller (a face). */
 export interface EngineOptions {
@@ -22,6 +23,13 @@ export interface EngineOptions {
   secrets?: 'required' | 'ifAvailable';
   /** Who this run is, shown to a run that waits for it (default: user@host pid, or the GitHub run). */
   holder?: string;
+  /** false: skip the preflight checks (a read-only use that reports drift, not readiness). Default true. */
+  preflight?: boolean;
+}
+
+/** Preflight first (CONTRACT.md §1b): a certain failure throws before any mutating call; the warnings are kept. */
+function preflightFirst(spec: Spec, options: EngineOptions): Promise<PreflightCheck[]> {
+  return options.preflight === false ? Promise.resolve([]) : preflightGate(spec, options);
 }
 
 /** What a changing run (apply, destroy) may be allowed beyond the spec. */
@@ -96,6 +104,8 @@ async function context(spec: Spec, options: EngineOptions, state: DesiredState) 
 
 export interface PlanReport {
   resources: PlanEntry[];
+  /** Preflight's warnings: what might stop the apply, or could not be checked. */
+  preflight?: PreflightCheck[];
 }
 
 /** The plan as CONTRACT.md §5 promises it (`plan --output json`, the actions' `plan` output). */
@@ -110,21 +120,25 @@ export function planJson(report: PlanReport): {
 export async function planSpec(spec: Spec, options: EngineOptions): Promise<PlanReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);
+  const preflight = await preflightFirst(spec, options);
   const resources = await plan(state, ctx, {
     timing: options.timing,
     findOrphans: () => findOrphans(spec, state, ctx, (read) => readAll(read, options.timing)),
     ...(onEvent ? { onEvent } : {}),
   });
-  return { resources: resources.map((r) => ({ ...r, reason: redact(r.reason) })) };
+  return { resources: resources.map((r) => ({ ...r, reason: redact(r.reason) })), preflight };
 }
 
 export interface ApplyReport extends ApplyResult {
   gateway: { addresses: Record<string, string> };
+  /** Preflight's warnings (a certain failure stops the apply before it changes anything). */
+  preflight?: PreflightCheck[];
 }
 
 export async function applySpec(spec: Spec, options: EngineOptions & ChangeOptions): Promise<ApplyReport> {
   const state = renderDesiredState(spec);
   const { ctx, redact, onEvent } = await context(spec, options, state);
+  const preflight = await preflightFirst(spec, options);
   const claims = await acquireClaims(
     spec,
     ctx,
@@ -160,6 +174,7 @@ export async function applySpec(spec: Spec, options: EngineOptions & ChangeOptio
         ...(r.error ? { error: redact(r.error) } : {}),
       })),
       gateway: { addresses },
+      preflight,
     };
   } finally {
     await claims.release();
@@ -263,4 +278,5 @@ export type { PlanEntry, ResourceResult, ApplyResult } from './run.js';
 export { REAL_TIMING, EMULATOR_TIMING, type Timing, type Action } from './types.js';
 export { systemClock, VirtualClock, type Clock } from './clock.js';
 export { LockTimeoutError } from './lease.js';
+export { PreflightFailedError } from '../preflight/index.js';
 export { NotConverged } from './run.js';

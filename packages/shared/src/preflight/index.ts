@@ -1,0 +1,84 @@
+import type { Cloud } from '../cloud/clients.js';
+import type { Timing } from '../engine/types.js';
+import type { Spec } from '../spec/model.js';
+import { acceleratorChecks, classChecks, poolQuotaChecks, reservationChecks } from './checks-capacity.js';
+import { apisCheck, gpusAllRegionsCheck, networkCheck, versionChecks } from './checks-project.js';
+import { readPlatform, type Observed } from './reads.js';
+import {
+  failuresOf,
+  warningsOf,
+  type PreflightCheck,
+  type PreflightRegion,
+  type PreflightReport,
+} from './report.js';
+
+/**
+ * `spillway preflight` (CONTRACT.md §1b): reads only, and says per region what would stop an
+ * apply before it starts. Platforms given read-only (--platform) are not checked: nothing of
+ * them is created from here.
+ */
+export interface PreflightOptions {
+  cloud: Cloud;
+  timing: Timing;
+}
+
+export async function preflight(spec: Spec, options: PreflightOptions): Promise<PreflightReport> {
+  const owned = spec.platforms.filter((p) => !p.reference);
+  const observed = await Promise.all(owned.map((p) => readPlatform(p, options.cloud, options.timing)));
+  const regions = observed.flatMap(judge);
+  return { ok: regions.every((r) => r.checks.every((c) => c.verdict !== 'failure')), regions };
+}
+
+function judge(o: Observed): PreflightRegion[] {
+  const platform = o.platform.name;
+  const global: PreflightCheck[] = [networkCheck(o), apisCheck(o)];
+  const gpus = gpusAllRegionsCheck(o);
+  if (gpus) global.push(gpus);
+  const regions = [...new Set(o.platform.clusters.map((c) => c.region))];
+  return [
+    { platform, region: 'global', checks: global },
+    ...regions.map((region) => ({
+      platform,
+      region,
+      checks: [
+        ...versionChecks(o, region),
+        ...acceleratorChecks(o, region),
+        ...poolQuotaChecks(o, region),
+        ...reservationChecks(o, region),
+        ...classChecks(o, region),
+      ],
+    })),
+  ];
+}
+
+/** A certain failure found before plan or apply: nothing was changed. */
+export class PreflightFailedError extends Error {
+  constructor(readonly report: PreflightReport) {
+    const failures = failuresOf(report);
+    super(
+      `preflight found ${failures.length} problem${failures.length === 1 ? '' : 's'} that would stop the run; nothing was changed:\n` +
+        failures.map((f) => `  ${f.region}: ${f.name}: ${f.found} — ${f.todo ?? ''}`).join('\n'),
+    );
+  }
+}
+
+/**
+ * What plan and apply run first: a certain failure throws (before any mutating call); the
+ * warnings are returned for the face to show. Unreadable checks are warnings: the run's own
+ * reads say what is wrong with access.
+ */
+export async function preflightGate(spec: Spec, options: PreflightOptions): Promise<PreflightCheck[]> {
+  const report = await preflight(spec, options);
+  if (!report.ok) throw new PreflightFailedError(report);
+  return warningsOf(report).map((w) => ({ ...w, name: `${w.region}: ${w.name}` }));
+}
+
+/** True when not one check could read what it needed (no credentials, every API unreachable). */
+export function nothingRead(report: PreflightReport): boolean {
+  const checks = report.regions.flatMap((r) => r.checks);
+  return checks.length > 0 && checks.every((c) => c.found.startsWith('could not be read'));
+}
+
+export { preflightJson, failuresOf, warningsOf } from './report.js';
+export type { PreflightCheck, PreflightRegion, PreflightReport, Verdict } from './report.js';
+export { gpuQuotaMetrics, tpuQuotaMetrics, tpuChips } from './metrics.js';
