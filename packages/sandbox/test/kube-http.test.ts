@@ -70,6 +70,7 @@ describe('discovery', () => {
     expect(groups).toEqual({
       apps: 'v1',
       batch: 'v1',
+      'admissionregistration.k8s.io': 'v1',
       'coordination.k8s.io': 'v1',
       'rbac.authorization.k8s.io': 'v1',
       autoscaling: 'v2',

@@ -71,6 +71,11 @@ const GROUPS: Record<string, Def[]> = {
     ],
   ],
   'batch/v1': [['jobs', 'Job', true, { status: true, categories: ['all'] }]],
+  // Admission policies in CEL (admission.ts evaluates them on every write).
+  'admissionregistration.k8s.io/v1': [
+    ['validatingadmissionpolicies', 'ValidatingAdmissionPolicy', false, { status: true }],
+    ['validatingadmissionpolicybindings', 'ValidatingAdmissionPolicyBinding', false],
+  ],
   // Leader election (controllers, and whoever holds a lock on the cluster) takes a Lease.
   'coordination.k8s.io/v1': [['leases', 'Lease', true]],
   'rbac.authorization.k8s.io/v1': [

@@ -10,6 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Clock } from '../clock.js';
 import type { Faults } from '../faults.js';
 import { KubeApi, PATCH_TYPES, type ApiRequest } from './api.js';
+import { admissionFor } from './admission.js';
 import { createServerCertificate, type CertificateAuthority } from './certs.js';
 import {
   apiGroup,
@@ -63,6 +64,7 @@ interface Route {
 export async function startKubeApiServer(opts: KubeApiServerOptions): Promise<KubeApiServer> {
   const registry = new Registry();
   const store = new ObjectStore(registry, opts.clock);
+  store.admission = admissionFor(store);
   const api = new KubeApi(store, new Validator(opts.upstreamDir));
   const tls = createServerCertificate(opts.ca, `kube-apiserver-${opts.cluster}`);
   const watches = new Set<ServerResponse>();

@@ -51,6 +51,14 @@ export interface ListOptions {
   fieldSelector?: string;
 }
 
+/** Admission (admission.ts): mutates the object in place, or throws the API server's refusal. */
+export type AdmissionHook = (
+  operation: 'CREATE' | 'UPDATE',
+  info: ResourceInfo,
+  object: KubeObject,
+  oldObject?: KubeObject,
+) => void;
+
 export const INITIAL_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease', 'gmp-system'];
 const UNDELETABLE_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
@@ -62,6 +70,8 @@ export class ObjectStore {
   private readonly objects = new Map<string, Map<string, KubeObject>>();
   private readonly listeners = new Set<(e: ChangeEvent) => void>();
   private revision = 0;
+  /** Runs on every create and update but status ones, whoever writes: the API or a controller. */
+  admission?: AdmissionHook;
 
   constructor(
     readonly registry: Registry,
@@ -130,6 +140,7 @@ export class ObjectStore {
     else delete meta.namespace;
     if (info.namespaced && !this.namespaceExists(meta.namespace!))
       throw notFound('namespaces', '', meta.namespace!);
+    this.admission?.('CREATE', info, obj);
     const bucket = this.bucket(info);
     const key = this.key(info, meta.namespace, meta.name);
     if (bucket.has(key)) throw alreadyExists(info.name, info.group, meta.name);
@@ -182,6 +193,7 @@ export class ObjectStore {
     };
     if (!info.namespaced) delete next.metadata.namespace;
     this.normalize(info, next, now);
+    if (options.subresource !== 'status') this.admission?.('UPDATE', info, next, existing);
     if (!deepEqual(specOf(next), specOf(existing))) next.metadata.generation = (generation ?? 1) + 1;
     if (options.manager)
       next.metadata.managedFields = trackUpdate(existing, next, options.manager, scopeOf(info, options), now);

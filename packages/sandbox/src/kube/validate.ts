@@ -34,6 +34,12 @@ const UPSTREAM: Record<string, { json: string } | { crd: string; version: string
   'rbac.authorization.k8s.io/v1 ClusterRoleBinding': { json: `${K8S}/clusterrolebinding-rbac-v1.json` },
   'autoscaling/v2 HorizontalPodAutoscaler': { json: `${K8S}/horizontalpodautoscaler-autoscaling-v2.json` },
   'coordination.k8s.io/v1 Lease': { json: `${K8S}/lease-coordination-v1.json` },
+  'admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy': {
+    json: `${K8S}/validatingadmissionpolicy-admissionregistration-v1.json`,
+  },
+  'admissionregistration.k8s.io/v1 ValidatingAdmissionPolicyBinding': {
+    json: `${K8S}/validatingadmissionpolicybinding-admissionregistration-v1.json`,
+  },
   'gateway.networking.k8s.io/v1 Gateway': { json: 'gateway.networking.k8s.io/gateway_v1.json' },
   'gateway.networking.k8s.io/v1 HTTPRoute': { json: 'gateway.networking.k8s.io/httproute_v1.json' },
   'networking.gke.io/v1 GCPBackendPolicy': { json: 'networking.gke.io/gcpbackendpolicy_v1.json' },

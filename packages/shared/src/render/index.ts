@@ -29,3 +29,4 @@ export { hpaMetricName, lbMetricName } from './autoscaling.js';
 export { renderFiles, manifestPath } from './files.js';
 export { renderScript } from './script.js';
 export { SERVICE_RECORD_PREFIX, SERVICE_RECORD_KEY } from './service-record.js';
+export { guardrailObjects, GUARDRAIL_POLICY, GUARDRAIL_PARAMS } from './guardrail.js';

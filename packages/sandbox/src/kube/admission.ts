@@ -1,0 +1,76 @@
+/**
+ * Admission in the sandbox's API servers, for every write to the store (the kube API's and the
+ * sandbox's own controllers'): GKE's mutation first, then every bound ValidatingAdmissionPolicy
+ * (admission-policy.ts), whose refusal is thrown as the API server's Status.
+ */
+import { enforcePolicies } from './admission-policy.js';
+import type { Operation } from './admission-match.js';
+import type { ResourceInfo } from './discovery.js';
+import { KubeError } from './errors.js';
+import type { KubeObject, ObjectStore } from './store.js';
+
+export const COMPUTE_CLASS_KEY = 'cloud.google.com/compute-class';
+
+/**
+ * GKE's mutation: a pod whose node selector names a ComputeClass gets the toleration of that
+ * class's taint (`cloud.google.com/compute-class=NAME:NoSchedule`), before any validation.
+ */
+export function addComputeClassToleration(pod: KubeObject) {
+  const name = pod.spec?.nodeSelector?.[COMPUTE_CLASS_KEY];
+  if (typeof name !== 'string') return;
+  const tolerations: Record<string, unknown>[] = pod.spec.tolerations ?? [];
+  const has = tolerations.some(
+    (t) => t.key === COMPUTE_CLASS_KEY && t.value === name && (t.effect ?? 'NoSchedule') === 'NoSchedule',
+  );
+  if (!has)
+    pod.spec.tolerations = [
+      ...tolerations,
+      { key: COMPUTE_CLASS_KEY, operator: 'Equal', value: name, effect: 'NoSchedule' },
+    ];
+}
+
+/** The store's admission hook: mutates `object` in place, throws a refusal. */
+export function admissionFor(store: ObjectStore) {
+  return (operation: Operation, info: ResourceInfo, object: KubeObject, oldObject?: KubeObject) => {
+    if (info.group === '' && info.kind === 'Pod') addComputeClassToleration(object);
+    const namespace = info.namespaced ? object.metadata.namespace : undefined;
+    enforcePolicies(store, {
+      operation,
+      info,
+      namespace,
+      object,
+      oldObject,
+      namespaceObject: namespace ? store.get('v1', 'Namespace', undefined, namespace) : undefined,
+    });
+  };
+}
+
+/**
+ * Why a pod made from a Deployment's template would be refused, or undefined: what the
+ * Deployment's ReplicaSet would meet when it creates one (FailedCreate).
+ */
+export function podRefusal(store: ObjectStore, deployment: KubeObject): string | undefined {
+  const info = store.registry.byKind('v1', 'Pod');
+  if (!info || !store.admission) return undefined;
+  const template = deployment.spec?.template ?? {};
+  const pod: KubeObject = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: `${deployment.metadata.name}-`,
+      namespace: deployment.metadata.namespace,
+      labels: template.metadata?.labels ?? {},
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: deployment.metadata.name, controller: true },
+      ],
+    },
+    spec: structuredClone(template.spec ?? {}),
+  };
+  try {
+    store.admission('CREATE', info, pod);
+    return undefined;
+  } catch (e) {
+    if (e instanceof KubeError) return e.message;
+    throw e;
+  }
+}
