@@ -92,6 +92,7 @@ export async function findOrphans(
         const poolId = ids.nodePool(project, c.location!, c.name!, pool.name!);
         if (
           desired.has(poolId) ||
+          createdByGke(pool) ||
           (pool.config?.resourceLabels as Record<string, string> | undefined)?.['managed-by'] !== 'spillway'
         )
           continue;
@@ -268,6 +269,15 @@ async function proxySubnetOrphan(
       network: `projects/${platform.projectId}/global/networks/${platform.network}`,
     },
   };
+}
+
+/**
+ * A pool GKE created for a ComputeClass (node pool auto-creation): `autoscaling.autoprovisioned`,
+ * named `nap-…`. It is GKE's to scale and delete, whatever labels it inherited: when its pods go
+ * (a service destroyed) it scales to zero and GKE deletes it; when its cluster goes, it goes too.
+ */
+export function createdByGke(pool: { autoscaling?: { autoprovisioned?: boolean | null } | null }): boolean {
+  return pool.autoscaling?.autoprovisioned === true;
 }
 
 /** The cluster a membership registers, as a resource id, so the membership goes before it. */
