@@ -3,7 +3,7 @@
  * actions and the card. These are type-only re-exports, inlined into this package's published
  * declarations (api-extractor's rollup), so the frontend gets the core's types without its code.
  */
-export type { Check, HealthReport, LoadReport, LoadStep, RegionHealth } from '@spillway/shared';
+export type { CapacityTier, Check, HealthReport, LoadReport, LoadStep, RegionHealth } from '@spillway/shared';
 import type { HealthReport } from '@spillway/shared';
 
 /** A region's state, as the card shows it. */

@@ -12,6 +12,7 @@ export {
 } from './annotations.js';
 export { spillwayHealthReadPermission, spillwayPermissions } from './permissions.js';
 export type {
+  CapacityTier,
   Check,
   HealthReport,
   LoadReport,

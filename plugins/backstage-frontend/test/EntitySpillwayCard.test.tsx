@@ -6,7 +6,7 @@ import type { Entity } from '@backstage/catalog-model';
 import { EntitySpillwayCard } from '../src/components/EntitySpillwayCard.js';
 import { spillwayApiRef, SpillwayRequestError, type SpillwayApi } from '../src/api.js';
 import type { SpillwayHealthResponse } from '@spillway/backstage-plugin-spillway-common';
-import { entity, healthy, partial, response, spilling } from './fixtures.js';
+import { entity, healthy, onComputeClass, partial, response, spilling } from './fixtures.js';
 
 type GetHealth = SpillwayApi['getHealth'];
 
@@ -212,6 +212,26 @@ describe('EntitySpillwayCard', () => {
 
     expect(api.getHealth).toHaveBeenCalledTimes(2);
     await waitFor(() => expect(screen.getByRole('alert')).toHaveTextContent('Traffic is spilling over'));
+  });
+
+  it('shows the capacity tier each region’s servers came from, and the tiers found unavailable', async () => {
+    await renderCard(fakeApi(onComputeClass));
+
+    const east = within(await screen.findByRole('region', { name: 'Region us-east4' }));
+    expect(east.getByText('Capacity')).toBeInTheDocument();
+    expect(east.getByText('On-demand').parentElement).toHaveTextContent(
+      'On-demand (reservation unavailable)',
+    );
+    expect(within(tile('europe-west3')).getByText('Reservation').parentElement).toHaveTextContent(
+      /^Reservation$/,
+    );
+  });
+
+  it('shows no capacity row for servers on the clusters’ own accelerator pools', async () => {
+    await renderCard(fakeApi(healthy));
+
+    expect(await screen.findByText('us-east4')).toBeInTheDocument();
+    expect(screen.queryByText('Capacity')).not.toBeInTheDocument();
   });
 
   it('points to the missing annotation on an entity without it', async () => {

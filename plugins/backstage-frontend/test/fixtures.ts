@@ -86,3 +86,30 @@ export const partial = response([
     ],
   },
 ]);
+
+/** Servers on a ComputeClass: us-east4's reservation was stocked out, so its nodes are on-demand. */
+export const onComputeClass = response([
+  region({
+    region: 'us-east4',
+    preferred: true,
+    gatewayAddress: '10.5.0.10',
+    capacity: {
+      computeClass: 'h100-2',
+      tiers: { 'on-demand': 2 },
+      unavailable: [
+        {
+          tier: 'reservation',
+          reason: 'FailedScaleUp',
+          message:
+            'Node scale up for ComputeClass h100-2 failed at priority 0 (reservation h100-block): GCE_STOCKOUT',
+          at: '2026-12-05T11:20:00Z',
+        },
+      ],
+    },
+  }),
+  region({
+    region: 'europe-west3',
+    gatewayAddress: '10.0.0.10',
+    capacity: { computeClass: 'h100-2', tiers: { reservation: 2 }, unavailable: [] },
+  }),
+]);

@@ -8,7 +8,7 @@ import {
   RiStarFill,
 } from '@remixicon/react';
 import type { RegionHealth, RegionState } from '@spillway/backstage-plugin-spillway-common';
-import { percent } from './format.js';
+import { capacityText, percent } from './format.js';
 import { styles } from './styles.js';
 import { UtilizationBar } from './UtilizationBar.js';
 
@@ -61,6 +61,19 @@ function Row({ label, children }: { label: string; children: React.ReactNode }) 
       <Text variant="body-medium">{label}</Text>
       {children}
     </Flex>
+  );
+}
+
+/** The tier the servers' nodes came from (a ComputeClass's reservation, on-demand, flex-start or Spot). */
+function CapacityRow({ capacity }: { capacity: NonNullable<RegionHealth['capacity']> }) {
+  const { tiers, unavailable } = capacityText(capacity);
+  return (
+    <Row label="Capacity">
+      <Text variant="body-medium" title={`ComputeClass ${capacity.computeClass}`}>
+        <strong>{tiers}</strong>
+        {unavailable.length > 0 && ` (${unavailable.join(', ')} unavailable)`}
+      </Text>
+    </Row>
   );
 }
 
@@ -130,6 +143,8 @@ export function RegionTile({ region, overflowTo, overflowFrom }: RegionTileProps
             ` (HPA wants ${region.hpa.desiredReplicas})`}
         </Text>
       </Row>
+
+      {region.capacity && <CapacityRow capacity={region.capacity} />}
 
       <UtilizationBar
         utilization={region.utilization}
