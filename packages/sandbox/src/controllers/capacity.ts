@@ -1,3 +1,4 @@
+import { podRefusal } from '../kube/admission.js';
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../kube/index.js';
 import {
@@ -62,7 +63,8 @@ export class Capacity {
     const demands = new Map<string, Demand[]>();
     for (const deployment of store.list('apps/v1', 'Deployment')) {
       const className = selectedClass(deployment);
-      if (!className) continue;
+      // Pods admission refuses never exist, so they never make GKE scale a class up.
+      if (!className || podRefusal(store, deployment)) continue;
       const limits = containerOf(deployment).resources?.limits ?? {};
       const demand: Demand = {
         key: `${cluster.key}/${deployment.metadata.namespace}/${deployment.metadata.name}`,

@@ -3,6 +3,7 @@ import type { KubeObject } from '../kube/index.js';
 import { Capacity, type Placement } from './capacity.js';
 import { containerOf, type ClusterRef, type ControllerContext } from './context.js';
 import { endpointPickerOf, type EndpointPicker } from './endpoint-picker.js';
+import { refusedAtAdmission } from './pod-admission.js';
 
 /**
  * Deployments become ready as far as their cluster's node pools have room for their GPUs (the
@@ -56,6 +57,9 @@ export class Workloads {
     const placements = this.capacity.reconcile(cluster);
     for (const deployment of store.list('apps/v1', 'Deployment')) {
       const key = `${cluster.key}/${deployment.metadata.namespace}/${deployment.metadata.name}`;
+      // Pods admission refuses are never created (FailedCreate); the running ones stay.
+      const running = this.of(cluster.key, deployment.metadata.namespace!, deployment.metadata.name).length;
+      if (refusedAtAdmission(store, deployment, running)) continue;
       const wanted = deployment.spec?.replicas ?? 1;
       const container = containerOf(deployment);
       const gpus = Number(container.resources?.limits?.['nvidia.com/gpu'] ?? 0);

@@ -1,0 +1,137 @@
+/**
+ * The sandbox's own workload controller meets admission as a ReplicaSet does: a Deployment whose
+ * pods the capacity-class guardrail refuses gets no pods and no class nodes, and says why; one in
+ * a namespace the class lists runs, its pods carrying the toleration GKE adds.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { v1 } from '@google-cloud/container';
+import * as grpc from '@grpc/grpc-js';
+import * as k8s from '@kubernetes/client-node';
+import { guardrailObjects, GUARDRAIL_POLICY } from '@spillway/shared';
+import { SANDBOX_TOKEN, startSandbox, type Sandbox } from '../src/index.js';
+
+const PROJECT = 'admission-project';
+const CLUSTER = { name: 'gke-east', location: 'us-east4-a' };
+const CLASS = 'h100-2';
+const KEY = 'cloud.google.com/compute-class';
+const upstreamDir = resolve(fileURLToPath(new URL('../../..', import.meta.url)), '..', 'shared', 'upstream');
+
+let sandbox: Sandbox;
+let gke: v1.ClusterManagerClient;
+let kube: k8s.KubernetesObjectApi;
+
+const servers = (namespace: string) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: 'llm', namespace },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: 'llm' } },
+    template: {
+      metadata: { labels: { app: 'llm' } },
+      spec: {
+        nodeSelector: { [KEY]: CLASS },
+        containers: [
+          {
+            name: 'vllm',
+            image: 'vllm/vllm-openai:v0.11.0',
+            args: ['--model', 'google/gemma-3-1b-it'],
+            resources: { limits: { 'nvidia.com/gpu': '2' } },
+          },
+        ],
+      },
+    },
+  },
+});
+
+const read = async (kind: string, namespace: string, name: string) =>
+  (await kube.read({
+    apiVersion: kind === 'Deployment' ? 'apps/v1' : 'v1',
+    kind,
+    metadata: { name, namespace },
+  })) as any;
+const listIn = async (kind: string, namespace?: string) =>
+  (await kube.list('v1', kind, namespace)).items as any[];
+
+beforeAll(async () => {
+  sandbox = await startSandbox({
+    msPerSecond: 1,
+    gkeDurations: { clusterCreate: 20, clusterDelete: 5 },
+    upstreamDir: existsSync(upstreamDir) ? upstreamDir : undefined,
+  });
+  const [host, port] = sandbox.env.CONTAINER_EMULATOR_HOST!.split(':');
+  gke = new v1.ClusterManagerClient({
+    apiEndpoint: host,
+    port: Number(port),
+    sslCreds: grpc.credentials.createInsecure(),
+  });
+  const [op] = await gke.createCluster({
+    parent: `projects/${PROJECT}/locations/${CLUSTER.location}`,
+    cluster: { name: CLUSTER.name },
+  });
+  const name = `projects/${PROJECT}/locations/${CLUSTER.location}/operations/${op.name}`;
+  while ((await gke.getOperation({ name }))[0].status !== 'DONE') await new Promise((r) => setTimeout(r, 10));
+  const access = sandbox.clusters().find((a) => a.name === CLUSTER.name)!;
+  const kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `https://${access.endpoint}`, caData: access.caCertBase64 }],
+    users: [{ name: 'u', token: SANDBOX_TOKEN }],
+    contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
+    currentContext: 'c',
+  });
+  kube = k8s.KubernetesObjectApi.makeApiClient(kc);
+  for (const ns of ['team-a', 'intruder'])
+    await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  await kube.create({
+    apiVersion: 'cloud.google.com/v1',
+    kind: 'ComputeClass',
+    metadata: { name: CLASS },
+    spec: {
+      priorities: [
+        {
+          machineType: 'a3-highgpu-2g',
+          gpu: { type: 'nvidia-h100-80gb', count: 2, driverVersion: 'latest' },
+        },
+      ],
+      nodePoolAutoCreation: { enabled: true },
+      whenUnsatisfiable: 'DoNotScaleUp',
+    },
+  } as k8s.KubernetesObject);
+  for (const m of guardrailObjects([{ name: CLASS, namespaces: ['team-a'] }], {}))
+    await kube.create(m as k8s.KubernetesObject);
+}, 60_000);
+
+afterAll(async () => {
+  await gke?.close();
+  await sandbox?.close();
+});
+
+describe('the workload controller under the guardrail', () => {
+  it('creates no pod and no class node for a Deployment in a namespace the class does not list, and says why', async () => {
+    await kube.create(servers('intruder') as k8s.KubernetesObject);
+    await sandbox.controllers.reconcile();
+    const status = (await read('Deployment', 'intruder', 'llm')).status;
+    expect(status.readyReplicas).toBe(0);
+    const failed = status.conditions.find((c: any) => c.type === 'ReplicaFailure');
+    expect(failed).toMatchObject({ status: 'True', reason: 'FailedCreate' });
+    expect(failed.message).toContain(
+      `ValidatingAdmissionPolicy '${GUARDRAIL_POLICY}' with binding '${GUARDRAIL_POLICY}' denied request: pods in namespace intruder may not use compute class ${CLASS}`,
+    );
+    expect(await listIn('Pod', 'intruder')).toEqual([]);
+    expect(await listIn('Node')).toEqual([]);
+  });
+
+  it('runs the same Deployment in a namespace the class lists, its pods tolerating the class', async () => {
+    await kube.create(servers('team-a') as k8s.KubernetesObject);
+    await sandbox.controllers.reconcile();
+    expect((await read('Deployment', 'team-a', 'llm')).status.readyReplicas).toBe(1);
+    const pod = await read('Pod', 'team-a', 'llm-0');
+    expect(pod.spec.tolerations).toEqual([
+      { key: KEY, operator: 'Equal', value: CLASS, effect: 'NoSchedule' },
+    ]);
+    expect(await listIn('Pod', 'intruder')).toEqual([]);
+  });
+});
