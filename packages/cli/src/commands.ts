@@ -30,6 +30,11 @@ export function reportIssues(issues: SpecIssue[], output: Output, io: Io) {
   );
 }
 
+/** What a valid spec should still change, on stderr: nothing is refused, the exit code stays 0. */
+export function reportWarnings(warnings: SpecIssue[], io: Io) {
+  for (const warning of warnings) io.stderr(`warning: ${formatIssue(warning)}\n`);
+}
+
 export async function validate(
   files: string[],
   output: Output,
@@ -42,8 +47,7 @@ export async function validate(
     return EXIT.invalid;
   }
   const { spec, warnings } = result;
-  // Warnings change nothing: the spec is valid and the exit code stays 0.
-  for (const warning of warnings) io.stderr(`warning: ${formatIssue(warning)}\n`);
+  reportWarnings(warnings, io);
   if (output === 'json') {
     const summary = describeSpec(spec);
     io.stdout(JSON.stringify({ ok: true, issues: [], warnings, summary }, null, 2) + '\n');

@@ -16,7 +16,7 @@ import {
   type Spec,
   planJson,
 } from '@spillway/shared';
-import { reportIssues, type Output } from './commands.js';
+import { reportIssues, reportWarnings, type Output } from './commands.js';
 import { alignColumns } from './columns.js';
 import { EXIT, type Io } from './io.js';
 import { formatDuration, progressFor } from './progress.js';
@@ -79,6 +79,7 @@ export async function prepare(
     reportIssues(loaded.issues, options.output, io);
     return { ok: false, code: EXIT.invalid };
   }
+  reportWarnings(loaded.warnings, io);
   const runEnv = await environment(options, io, env);
   if (typeof runEnv === 'string') {
     io.stderr(`spillway: ${runEnv}\n`);
