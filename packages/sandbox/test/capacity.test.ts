@@ -296,9 +296,19 @@ describe('nodes for a class', () => {
       /^pod didn't trigger scale-up: ComputeClass h100-2 has no capacity in us-central1: tried priority 0/,
     );
 
+    const progressing = () =>
+      deployment('gke-central', 'starved').then((d) =>
+        d.status.conditions.find((c: any) => c.type === 'Progressing'),
+      );
+    expect(await progressing()).toMatchObject({ status: 'True', reason: 'ReplicaSetUpdated' });
+    sandbox.clock.advance(600); // the default progressDeadlineSeconds
+    await sandbox.controllers.reconcile();
+    expect(await progressing()).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
+
     sandbox.faults.setPlan({});
     await sandbox.controllers.reconcile();
     expect((await deployment('gke-central', 'starved')).status.readyReplicas).toBe(1);
+    expect(await progressing()).toMatchObject({ status: 'True', reason: 'NewReplicaSetAvailable' });
     await remove('gke-central', servers('starved', 'h100-2', 1));
   });
 

@@ -82,6 +82,7 @@ describe('discovery', () => {
       'monitoring.googleapis.com': 'v1',
       'autoscaling.gke.io': 'v1beta1',
       'cloud.google.com': 'v1',
+      policy: 'v1',
     });
   });
 

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject, ObjectStore } from '../kube/index.js';
 import { COMPUTE_CLASS_LABEL, nodeConfig, nodeLabels, type ClassTier } from './compute-class.js';
-import type { ClusterRef } from './context.js';
+import { containerOf, type ClusterRef } from './context.js';
+import type { Placement } from './capacity.js';
 
-/** The pools, nodes and events of node auto-creation (capacity.ts decides; these write). */
+/** The pools, nodes, pending pods and events of node auto-creation (capacity.ts decides; these write). */
 export const PRIORITY_ANNOTATION = 'sandbox.spillway.dev/compute-class-priority';
 /** The simulated second a flex-start node's run ends (clock.ts: simulatedSeconds). */
 export const EXPIRES_ANNOTATION = 'sandbox.spillway.dev/expires-at-simulated-second';
@@ -118,6 +119,43 @@ export function recordEvent(
     },
     { manager: MANAGER },
   );
+}
+
+/** A class-backed Deployment's replicas without a node: Pending pods the scheduler could not place. */
+export function pendingPods(
+  store: ObjectStore,
+  deployment: KubeObject,
+  ready: number,
+  placement: Placement & { wanted: number },
+) {
+  const ns = deployment.metadata.namespace!;
+  const name = deployment.metadata.name;
+  for (let i = ready; i < placement.wanted; i++) {
+    const pod = `${name}-${i}`;
+    if (store.get('v1', 'Pod', ns, pod)) continue;
+    store.create({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: pod, namespace: ns, labels: deployment.spec?.template?.metadata?.labels ?? {} },
+      spec: {
+        containers: [{ name: containerOf(deployment).name ?? 'vllm', image: containerOf(deployment).image }],
+        nodeSelector: deployment.spec?.template?.spec?.nodeSelector,
+      },
+    });
+    store.patchStatus('v1', 'Pod', ns, pod, {
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: placement.pending ?? 'waiting for a node',
+        },
+      ],
+    });
+  }
+  for (let i = placement.wanted; store.get('v1', 'Pod', ns, `${name}-${i}`); i++)
+    store.delete('v1', 'Pod', ns, `${name}-${i}`);
 }
 
 const zoneOf = (record: any): string => record.locations?.[0] ?? `${record.location}-a`;

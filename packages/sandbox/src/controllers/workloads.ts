@@ -1,6 +1,7 @@
 import { startModelServer, type ModelServer } from '../dataplane/index.js';
 import type { KubeObject } from '../kube/index.js';
 import { Capacity, type Placement } from './capacity.js';
+import { pendingPods } from './capacity-nodes.js';
 import { containerOf, type ClusterRef, type ControllerContext } from './context.js';
 import { endpointPickerOf, type EndpointPicker } from './endpoint-picker.js';
 import { refusedAtAdmission } from './pod-admission.js';
@@ -32,6 +33,8 @@ export class Workloads {
   /** `cluster/namespace/deployment` → the endpoint picker it runs, started or not. */
   private readonly pickers = new Map<string, EndpointPicker>();
   private readonly capacity: Capacity;
+  /** `cluster/namespace/deployment` → the simulated second its class-backed replicas began to wait. */
+  private readonly waitingSince = new Map<string, number>();
 
   constructor(private readonly ctx: ControllerContext) {
     this.capacity = new Capacity(ctx);
@@ -77,6 +80,8 @@ export class Workloads {
       const ready = refused ? 0 : Math.min(wanted, fit);
       if (isModelServer(container))
         await this.scaleServers(cluster, deployment, key, ready, dark, placement && { ...placement, wanted });
+      const progressing =
+        placement && this.progressing(key, deployment, ready < wanted && !!placement.pending);
       const status = {
         observedGeneration: deployment.metadata.generation,
         replicas: wanted,
@@ -96,6 +101,7 @@ export class Workloads {
                   ? `${wanted - ready} replica(s) wait for ${gpus} nvidia.com/gpu each: the node pools are full`
                   : 'Deployment has minimum availability.',
           },
+          ...(progressing ? [progressing] : []),
         ],
       };
       if (JSON.stringify(pick(deployment.status, status)) !== JSON.stringify(status)) {
@@ -108,6 +114,31 @@ export class Workloads {
         );
       }
     }
+  }
+
+  /**
+   * The Progressing condition of a class-backed Deployment: False (ProgressDeadlineExceeded) once
+   * its replicas have waited for a node longer than spec.progressDeadlineSeconds (600 by default).
+   */
+  private progressing(key: string, deployment: KubeObject, waiting: boolean) {
+    const now = this.ctx.clock.simulatedSeconds();
+    if (!waiting) this.waitingSince.delete(key);
+    else if (!this.waitingSince.has(key)) this.waitingSince.set(key, now);
+    const since = this.waitingSince.get(key);
+    const deadline = Number(deployment.spec?.progressDeadlineSeconds ?? 600);
+    if (since !== undefined && now - since >= deadline)
+      return {
+        type: 'Progressing',
+        status: 'False',
+        reason: 'ProgressDeadlineExceeded',
+        message: `ReplicaSet "${deployment.metadata.name}" has timed out progressing.`,
+      };
+    return {
+      type: 'Progressing',
+      status: 'True',
+      reason: waiting ? 'ReplicaSetUpdated' : 'NewReplicaSetAvailable',
+      message: `ReplicaSet "${deployment.metadata.name}" ${waiting ? 'is progressing' : 'has successfully progressed'}.`,
+    };
   }
 
   /** GPUs the cluster's running pools can offer a Deployment: nodes (up to the autoscaler's max) × GPUs per node. */
@@ -226,43 +257,6 @@ export class Workloads {
       await Promise.all(servers.map(async (s) => (await s).close()));
     }
   }
-}
-
-/** A class-backed Deployment's replicas without a node: Pending pods the scheduler could not place. */
-function pendingPods(
-  store: ClusterRef['server']['store'],
-  deployment: KubeObject,
-  ready: number,
-  placement: Placement & { wanted: number },
-) {
-  const ns = deployment.metadata.namespace!;
-  const name = deployment.metadata.name;
-  for (let i = ready; i < placement.wanted; i++) {
-    const pod = `${name}-${i}`;
-    if (store.get('v1', 'Pod', ns, pod)) continue;
-    store.create({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: pod, namespace: ns, labels: deployment.spec?.template?.metadata?.labels ?? {} },
-      spec: {
-        containers: [{ name: containerOf(deployment).name ?? 'vllm', image: containerOf(deployment).image }],
-        nodeSelector: deployment.spec?.template?.spec?.nodeSelector,
-      },
-    });
-    store.patchStatus('v1', 'Pod', ns, pod, {
-      phase: 'Pending',
-      conditions: [
-        {
-          type: 'PodScheduled',
-          status: 'False',
-          reason: 'Unschedulable',
-          message: placement.pending ?? 'waiting for a node',
-        },
-      ],
-    });
-  }
-  for (let i = placement.wanted; store.get('v1', 'Pod', ns, `${name}-${i}`); i++)
-    store.delete('v1', 'Pod', ns, `${name}-${i}`);
 }
 
 /** The adapters the lora-syncer sidecar would load: the `- id:` entries of its ConfigMap. */

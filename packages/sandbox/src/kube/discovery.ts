@@ -71,6 +71,8 @@ const GROUPS: Record<string, Def[]> = {
     ],
   ],
   'batch/v1': [['jobs', 'Job', true, { status: true, categories: ['all'] }]],
+  // The model servers on a ComputeClass get a PodDisruptionBudget (active migration evicts).
+  'policy/v1': [['poddisruptionbudgets', 'PodDisruptionBudget', true, { shortNames: ['pdb'], status: true }]],
   // Admission policies in CEL (admission.ts evaluates them on every write).
   'admissionregistration.k8s.io/v1': [
     ['validatingadmissionpolicies', 'ValidatingAdmissionPolicy', false, { status: true }],

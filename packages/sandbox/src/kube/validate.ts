@@ -34,6 +34,7 @@ const UPSTREAM: Record<string, { json: string } | { crd: string; version: string
   'rbac.authorization.k8s.io/v1 ClusterRoleBinding': { json: `${K8S}/clusterrolebinding-rbac-v1.json` },
   'autoscaling/v2 HorizontalPodAutoscaler': { json: `${K8S}/horizontalpodautoscaler-autoscaling-v2.json` },
   'coordination.k8s.io/v1 Lease': { json: `${K8S}/lease-coordination-v1.json` },
+  'policy/v1 PodDisruptionBudget': { json: `${K8S}/poddisruptionbudget-policy-v1.json` },
   'admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy': {
     json: `${K8S}/validatingadmissionpolicy-admissionregistration-v1.json`,
   },

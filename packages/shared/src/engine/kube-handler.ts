@@ -5,6 +5,7 @@ import { FIELD_MANAGER } from '../render/labels.js';
 import { TOKEN_HASH_ANNOTATION } from '../render/script.js';
 import { isNotFound, toCallError } from '../cloud/errors.js';
 import type { Change, EngineContext, Handler } from './types.js';
+import { classServersReady, selectedComputeClass } from './class-readiness.js';
 
 /** Kubernetes objects by server-side apply, field manager `spillway`, at the endpoint GKE returned. */
 export { TOKEN_HASH_ANNOTATION };
@@ -111,6 +112,8 @@ export const kubeObjectHandler: Handler<KubeObjectResource, Live> = {
         (c: any) => c.type === 'Established' && c.status === 'True',
       );
     }
+    const computeClass = selectedComputeClass(r.manifest);
+    if (computeClass) return classServersReady(r.title, computeClass, live);
     if (r.manifest.kind === 'Gateway') {
       // The addresses are what apply reports; GKE fills them once the load balancer exists.
       return (live.status?.addresses ?? []).length >= ((r.manifest as any).spec?.addresses ?? []).length;
