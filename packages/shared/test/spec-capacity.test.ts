@@ -181,6 +181,19 @@ describe('capacity classes: platform rules', () => {
     expectAt(duration('8d'), '8d');
   });
 
+  it('refuses an onDemand tier for A3 High with fewer than 8 GPUs, which Compute Engine sells only as Spot or flex-start', () => {
+    const edit: Edit = (d) => {
+      Object.assign(h100(d), {
+        machineType: 'a3-highgpu-4g',
+        accelerator: { type: 'nvidia-h100-80gb', count: 4 },
+      });
+    };
+    expectIssues(edit, [
+      'spec.capacityClasses[0].order[1].onDemand: a3-highgpu-4g is not sold on demand: Compute Engine creates it only as Spot or flex-start VMs — drop the onDemand tier (keep flexStart and spot), or use a3-highgpu-8g, which is sold on demand',
+    ]);
+    expectAt(edit, 'onDemand', 'order');
+  });
+
   it('refuses ScaleUpAnyway for an accelerator class', () => {
     expectIssues(
       (d) => {
@@ -239,17 +252,39 @@ describe('capacity classes: warnings (exit 0)', () => {
     ]);
   });
 
-  it('warns about an onDemand tier for A3 High with fewer than 8 GPUs', () => {
+  it('warns about a reservation tier for A3 High with fewer than 8 GPUs (sources disagree)', () => {
     expect(
       warningsAfter((d) => {
         Object.assign(h100(d), {
           machineType: 'a3-highgpu-2g',
           accelerator: { type: 'nvidia-h100-80gb', count: 2 },
+          maxAccelerators: 16,
         });
+        h100(d).order.splice(1, 1); // no onDemand tier: that is an error
       }),
     ).toEqual([
-      'spec.capacityClasses[0].order[1].onDemand: a3-highgpu-2g may not be offered on demand (A3 High with fewer than 8 GPUs is sold as Spot, flex-start or reservations in some regions); this tier may never get nodes — keep it only if your project gets on-demand capacity for it; otherwise rely on the reservation, flexStart and spot tiers',
+      "spec.capacityClasses[0].order[0].reservation: a3-highgpu-2g may not come from a reservation: Compute Engine's A3 High page names only Spot and flex-start VMs for it (other sources add reservations) — keep the tier if your reservation holds this machine type (preflight checks it); otherwise use a3-highgpu-8g for reserved capacity",
     ]);
+  });
+
+  it('warns about an accelerator pool without spot on A3 High with fewer than 8 GPUs', () => {
+    const pool = {
+      name: 'h100',
+      accelerator: { type: 'nvidia-h100-80gb', count: 2 },
+      machineType: 'a3-highgpu-2g',
+    };
+    expect(
+      warningsAfter((d) => {
+        d.platform.spec.clusters[0].acceleratorPools = [pool];
+      }),
+    ).toEqual([
+      'spec.clusters[0].acceleratorPools[0].machineType: a3-highgpu-2g is not sold on demand (only as Spot or flex-start VMs), and this pool is not spot: its nodes may never come — set spot: true, use a3-highgpu-8g, or move the cluster to a capacity class with flexStart and spot tiers',
+    ]);
+    expect(
+      warningsAfter((d) => {
+        d.platform.spec.clusters[0].acceleratorPools = [{ ...pool, spot: true }];
+      }),
+    ).toEqual([]);
   });
 
   it("warns when maxReplicas exceeds the class's budget, and refuses minReplicas beyond it", () => {

@@ -12,12 +12,12 @@ export const MAX_FLEX_START_SECONDS = 7 * 24 * 3600;
 export const CLASS_AUTO_CREATION_WITHOUT_NAP = '1.33.3-gke.1136000';
 
 /**
- * Machine types some sources say are not sold on demand: A3 High with 1, 2 or 4 GPUs only as Spot,
- * flex-start or reservations (GKE-FACTS.md). Google's pages we could read do not say so either way
- * (the accelerator-optimized machines page lists A3 High's consumption options per series, not per
- * size), so an onDemand tier for them is a warning, not an error.
+ * Machine types Compute Engine creates only as Spot or flex-start VMs: "When provisioning
+ * a3-highgpu-1g, a3-highgpu-2g, or a3-highgpu-4g machine types, you must create instances by using
+ * Spot VMs or Flex-start VMs" (https://cloud.google.com/compute/docs/accelerator-optimized-machines,
+ * A3 High). GKE-FACTS.md's sources add reservations, which that note leaves out.
  */
-export const NOT_SURELY_ON_DEMAND = new Set(['a3-highgpu-1g', 'a3-highgpu-2g', 'a3-highgpu-4g']);
+export const SPOT_OR_FLEX_START_ONLY = new Set(['a3-highgpu-1g', 'a3-highgpu-2g', 'a3-highgpu-4g']);
 
 export interface TpuMachine {
   tpu: string;

@@ -3,7 +3,13 @@ import type { SourceDocument } from './source.js';
 import type { CapacityClassSpec, CapacityTierSpec, PlatformDoc, ServiceDoc } from './schema.js';
 import { CAPACITY_TIER_KINDS } from './schema.js';
 import { checkAccelerator, isZone, regionOf } from './catalog.js';
-import { MAX_FLEX_START_SECONDS, TPU_MACHINES, parseDuration, topologyChips } from './capacity-catalog.js';
+import {
+  MAX_FLEX_START_SECONDS,
+  SPOT_OR_FLEX_START_ONLY,
+  TPU_MACHINES,
+  parseDuration,
+  topologyChips,
+} from './capacity-catalog.js';
 import { checkRfc1123 } from './names.js';
 import type { Reporter } from './rules.js';
 
@@ -45,6 +51,16 @@ export function checkCapacityClasses(r: Reporter, doc: SourceDocument, spec: Pla
       );
     c.namespaces.forEach((ns, j) => r.name(doc, at('namespaces', j), checkRfc1123(ns, 63, 'a namespace')));
     c.order.forEach((tier, j) => checkTier(r, doc, tier, at('order', j)));
+    c.order.forEach((tier, j) => {
+      if (tier.onDemand && SPOT_OR_FLEX_START_ONLY.has(c.machineType))
+        r.report(
+          doc,
+          at('order', j, 'onDemand'),
+          `${c.machineType} is not sold on demand: Compute Engine creates it only as Spot or flex-start VMs`,
+          'drop the onDemand tier (keep flexStart and spot), or use a3-highgpu-8g, which is sold on demand',
+          true,
+        );
+    });
     for (const cluster of spec.clusters) {
       if (!regionOf(cluster.location) || c.order.some((t) => !tierKind(t))) continue;
       if (tiersFor(c, cluster.location).length === 0)

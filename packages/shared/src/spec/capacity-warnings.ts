@@ -3,7 +3,7 @@ import { formatPath } from './errors.js';
 import type { Typed } from './rules.js';
 import type { PlatformDoc, ServiceDoc } from './schema.js';
 import { regionOf } from './catalog.js';
-import { NOT_SURELY_ON_DEMAND } from './capacity-catalog.js';
+import { SPOT_OR_FLEX_START_ONLY } from './capacity-catalog.js';
 import { classReplicas, reservationServes } from './capacity-rules.js';
 
 const located = (doc: Typed<unknown>['doc'], path: Path, message: string, hint: string): SpecIssue => ({
@@ -37,18 +37,19 @@ export function capacityWarnings(
               `name a reservation in a zone of the clusters (${value.spec.clusters.map((cl) => cl.location).join(', ')}), or drop the tier`,
             ),
           );
-        if (tier.onDemand && NOT_SURELY_ON_DEMAND.has(c.machineType))
+        if (tier.reservation && SPOT_OR_FLEX_START_ONLY.has(c.machineType))
           out.push(
             located(
               doc,
-              [...at, 'onDemand'],
-              `${c.machineType} may not be offered on demand (A3 High with fewer than 8 GPUs is sold as Spot, flex-start or reservations in some regions); this tier may never get nodes`,
-              'keep it only if your project gets on-demand capacity for it; otherwise rely on the reservation, flexStart and spot tiers',
+              [...at, 'reservation'],
+              `${c.machineType} may not come from a reservation: Compute Engine's A3 High page names only Spot and flex-start VMs for it (other sources add reservations)`,
+              'keep the tier if your reservation holds this machine type (preflight checks it); otherwise use a3-highgpu-8g for reserved capacity',
             ),
           );
       });
     });
   }
+  out.push(...onDemandPoolWarnings(platforms));
   for (const { doc, value } of services) {
     const platform = platforms.find((p) => p.value.metadata.name === value.spec.platform)?.value;
     if (platform) out.push(...maxReplicasWarnings(doc, value.spec, platform));
@@ -100,4 +101,27 @@ function maxReplicasWarnings(
       );
   }
   return out;
+}
+
+/**
+ * An accelerator pool without spot on a machine type sold only as Spot or flex-start: its nodes
+ * would not come. A warning, not an error, so specs written before this was known still validate.
+ */
+function onDemandPoolWarnings(platforms: Typed<PlatformDoc>[]): SpecIssue[] {
+  return platforms.flatMap(({ doc, value }) =>
+    value.spec.clusters.flatMap((cluster, i) =>
+      cluster.acceleratorPools.flatMap((pool, j) =>
+        !pool.spot && SPOT_OR_FLEX_START_ONLY.has(pool.machineType)
+          ? [
+              located(
+                doc,
+                ['spec', 'clusters', i, 'acceleratorPools', j, 'machineType'],
+                `${pool.machineType} is not sold on demand (only as Spot or flex-start VMs), and this pool is not spot: its nodes may never come`,
+                'set spot: true, use a3-highgpu-8g, or move the cluster to a capacity class with flexStart and spot tiers',
+              ),
+            ]
+          : [],
+      ),
+    ),
+  );
 }
