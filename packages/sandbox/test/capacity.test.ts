@@ -239,6 +239,10 @@ describe('nodes for a class', () => {
       'cloud.google.com/gke-flex-start': 'true',
       'cloud.google.com/gke-max-run-duration-seconds': '3600',
     });
+    const flexPool = (await pools(CLUSTERS[0]!)).find(
+      (p) => p.name === first!.metadata!.labels!['cloud.google.com/gke-nodepool'],
+    )!;
+    expect(flexPool.config).toMatchObject({ flexStart: true, maxRunDuration: { seconds: '3600' } });
 
     sandbox.faults.setPlan({
       stockouts: [

@@ -63,13 +63,15 @@ export class Capacity {
     const demands = new Map<string, Demand[]>();
     for (const deployment of store.list('apps/v1', 'Deployment')) {
       const className = selectedClass(deployment);
-      // Pods admission refuses never exist, so they never make GKE scale a class up.
-      if (!className || podRefusal(store, deployment)) continue;
+      if (!className) continue;
       const limits = containerOf(deployment).resources?.limits ?? {};
       const demand: Demand = {
         key: `${cluster.key}/${deployment.metadata.namespace}/${deployment.metadata.name}`,
         deployment,
-        replicas: Number(deployment.spec?.replicas ?? 1),
+        // Pods admission refuses never exist: only those already running keep their nodes.
+        replicas: podRefusal(store, deployment)
+          ? runningPods(store, deployment)
+          : Number(deployment.spec?.replicas ?? 1),
         perReplica: Number(limits['nvidia.com/gpu'] ?? limits['google.com/tpu'] ?? 0),
       };
       demands.set(className, [...(demands.get(className) ?? []), demand]);
@@ -183,8 +185,7 @@ export class Capacity {
     const perNode = t.accelerator?.count ?? 0;
     if (perReplica > 0 && slots(perNode, perReplica) === 0)
       return `a node has ${perNode} ${t.accelerator?.type ?? 'accelerators'}, a replica needs ${perReplica}`;
-    if (this.ctx.faults.isStockedOut(cluster.region, t.tier))
-      return `GCE_STOCKOUT: no ${t.tier} ${t.machineType} capacity in ${cluster.region}`;
+    if (this.ctx.faults.isStockedOut(cluster.region, t.tier)) return 'GCE_STOCKOUT';
     const limit = (record.autoscaling?.resourceLimits ?? []).find(
       (l: any) => t.accelerator && l.resourceType === t.accelerator.type,
     );
@@ -244,4 +245,12 @@ const priorityOf = (node: KubeObject) => Number(node.metadata.annotations?.[PRIO
 function poolName(cluster: string, className: string, t: ClassTier): string {
   const digest = createHash('sha256').update(`${cluster}/${className}/${t.priority}/${t.tier}`).digest();
   return `nap-${[...digest.subarray(0, 8)].map((b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('')}`;
+}
+
+/** The Running pods of a Deployment (the workload controller names them NAME-0, NAME-1, …). */
+function runningPods(store: ClusterRef['server']['store'], deployment: KubeObject): number {
+  const prefix = `${deployment.metadata.name}-`;
+  return store
+    .list('v1', 'Pod', deployment.metadata.namespace)
+    .filter((p) => p.metadata.name.startsWith(prefix) && p.status?.phase === 'Running').length;
 }

@@ -131,7 +131,10 @@ export function nodeConfig(className: string, t: ClassTier): Record<string, unkn
       : {}),
     ...(t.tier === 'spot' ? { spot: true } : {}),
     ...(t.tier === 'flex-start' ? { flexStart: true } : {}),
-    ...(t.maxRunDurationSeconds !== undefined ? { maxRunDuration: `${t.maxRunDurationSeconds}s` } : {}),
+    // A google.protobuf.Duration as the gRPC face serializes it (an object, not proto3 JSON's "3600s").
+    ...(t.maxRunDurationSeconds !== undefined
+      ? { maxRunDuration: { seconds: String(t.maxRunDurationSeconds) } }
+      : {}),
     ...(t.reservation
       ? {
           reservationAffinity:

@@ -1,5 +1,5 @@
 import type { KubeManifest } from '../render/graph.js';
-import { OperationFailed } from './run.js';
+import { OperationFailed } from './operation-failed.js';
 
 /**
  * Model servers on a ComputeClass get their nodes only once they ask for them, so apply waits for

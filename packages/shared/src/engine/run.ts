@@ -1,3 +1,4 @@
+import { OperationFailed } from './operation-failed.js';
 import {
   describeCallError,
   describeQuota,
@@ -58,7 +59,8 @@ export const ORPHAN_REASON = "Spillway's, no longer in the spec";
 /** Deleting these costs GPUs and data: like a replace, it needs --yes. */
 const DESTRUCTIVE: ReadonlySet<string> = new Set(['container.cluster', 'container.nodePool']);
 
-export class OperationFailed extends Error {}
+// Its own module, so a handler can throw one without importing the engine (an import cycle).
+export { OperationFailed };
 
 /** A resource still differs from the spec after Spillway changed it: it would never converge. */
 export class NotConverged extends OperationFailed {}
