@@ -6,6 +6,7 @@ import {
   checkSpec,
   formatIssue,
   renderDesiredState,
+  renderScript,
   type ClusterResource,
   type KubeObjectResource,
   type Resource,
@@ -259,5 +260,21 @@ describe('capacity classes: the cluster', () => {
       },
     };
     expect(clusterHandler.diff(resource, live as any, {} as any).action).toBe('noop');
+  });
+});
+
+describe('capacity classes: apply.sh', () => {
+  it('turns on node auto-provisioning with the same limits after creating each cluster', () => {
+    const spec = capacitySpec();
+    const script = renderScript(spec, renderDesiredState(spec));
+    expect(script).toContain(
+      [
+        'gcloud container clusters update gke-east --location=us-east4-a --project=my-project --enable-autoprovisioning \\',
+        `  --max-cpu=${3 * 16 + 2 * 208} --max-memory=${3 * 64 + 2 * 1872} --max-accelerator=type=nvidia-h100-80gb,count=16 \\`,
+      ].join('\n'),
+    );
+    expect(renderScript(exampleSpec(), renderDesiredState(exampleSpec()))).not.toContain(
+      '--enable-autoprovisioning',
+    );
   });
 });

@@ -1,5 +1,5 @@
 import type { Platform, Spec } from '../spec/model.js';
-import type { DesiredState, KubeObjectResource } from './graph.js';
+import type { ClusterResource, DesiredState, KubeObjectResource } from './graph.js';
 import { kubeContext, membershipName, proxySubnetName, workloadPool } from './ids.js';
 import { iamBindingsFor, REQUIRED_APIS } from './gcp.js';
 import { manifestPath } from './files.js';
@@ -37,6 +37,25 @@ export function renderScript(spec: Spec, state: DesiredState): string {
           `    --workload-pool=${workloadPool(p)} --labels=managed-by=spillway,spillway-platform=${platform.name}`,
           'fi',
         );
+        const autoscaling = clusterOf(state, p, c.location, c.name)?.body.autoscaling as
+          | {
+              resourceLimits: { resourceType: string; maximum: number }[];
+              autoprovisioningNodePoolDefaults: { oauthScopes: string[] };
+            }
+          | undefined;
+        if (autoscaling) {
+          const limit = (type: string) =>
+            autoscaling.resourceLimits.find((l) => l.resourceType === type)!.maximum;
+          const accelerators = autoscaling.resourceLimits.filter(
+            (l) => l.resourceType !== 'cpu' && l.resourceType !== 'memory',
+          );
+          step(
+            `node auto-provisioning in ${c.name}: the capacity classes' budgets`,
+            `gcloud container clusters update ${c.name} --location=${c.location} --project=${p} --enable-autoprovisioning \\`,
+            `  --max-cpu=${limit('cpu')} --max-memory=${limit('memory')}${accelerators.map((a) => ` --max-accelerator=type=${a.resourceType},count=${a.maximum}`).join('')} \\`,
+            `  --autoprovisioning-scopes=${autoscaling.autoprovisioningNodePoolDefaults.oauthScopes.join(',')}`,
+          );
+        }
         for (const pool of c.acceleratorPools) {
           step(
             `create node pool ${pool.name} in ${c.name}`,
@@ -155,3 +174,10 @@ function secretVersion(name: string): string {
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function clusterOf(state: DesiredState, project: string, location: string, name: string) {
+  return state.resources.find(
+    (r): r is ClusterResource =>
+      r.type === 'container.cluster' && r.project === project && r.location === location && r.name === name,
+  );
+}
