@@ -10,6 +10,7 @@ import {
   setOfferedVersions,
   setRegionQuota,
   startSandbox,
+  withholdPermissions,
   type Sandbox,
 } from '@spillway/sandbox';
 import { run } from '../src/main.js';
@@ -154,6 +155,18 @@ describe('spillway preflight against the sandbox', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(
       /network prod-vpc +not found in project pf-network +✖ failure +Spillway creates no network: create it \(gcloud compute networks create prod-vpc --project=pf-network\) or set spec\.network to an existing one/,
+    );
+    expect(result.mutating).toBe(0);
+  });
+
+  it('fails when a cluster must be created and the credentials may not create one, naming the role, exit 1', async () => {
+    withholdPermissions(sandbox.google.states.cloudresourcemanager, 'pf-permissions', [
+      'container.clusters.create',
+    ]);
+    const result = await spillway(['preflight', '-f', specFor('pf-permissions')]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /permissions +missing container\.clusters\.create +✖ failure +grant the identity running Spillway roles\/container\.admin on project pf-permissions/,
     );
     expect(result.mutating).toBe(0);
   });

@@ -8,6 +8,7 @@ export {
   setRegionQuota,
   type SeedReservation,
 } from './google/compute.js';
+export { withholdPermissions } from './google/resourcemanager.js';
 export {
   Faults,
   isMutatingCall,

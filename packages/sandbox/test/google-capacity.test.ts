@@ -4,7 +4,13 @@ import { v1 } from '@google-cloud/container';
 import { Clock } from '../src/clock.js';
 import { Faults, isMutatingCall } from '../src/faults.js';
 import { startGke, setOfferedVersions, type GkeServers } from '../src/gke/index.js';
-import { addReservation, setAcceleratorTypes, setProjectQuota, setRegionQuota } from '../src/google/index.js';
+import {
+  addReservation,
+  setAcceleratorTypes,
+  setProjectQuota,
+  setRegionQuota,
+  withholdPermissions,
+} from '../src/google/index.js';
 import { startHarness, type Harness } from './google-helpers.js';
 
 /** What preflight reads, as Compute and GKE answer it, each settable for a test. */
@@ -133,5 +139,22 @@ describe('GKE getServerConfig per location', () => {
     expect(east.channels?.find((c) => c.channel === 'RAPID')?.validVersions).toEqual(['1.35.0-gke.100']);
     const [west] = await client.getServerConfig({ name: `projects/${P}/locations/europe-west3-c` });
     expect(west.validMasterVersions).toContain('1.34.1-gke.1127000');
+  });
+});
+
+describe('Resource Manager testIamPermissions', () => {
+  it('answers the permissions held, none of the withheld, and no field when none is held', async () => {
+    const path = `/v1/projects/${P}:testIamPermissions`;
+    const asked = { permissions: ['container.clusters.create', 'compute.subnetworks.create'] };
+    expect((await h.call('cloudresourcemanager', 'POST', path, asked)).data).toEqual(asked);
+    withholdPermissions(h.apis.states.cloudresourcemanager, P, ['container.clusters.create']);
+    expect((await h.call('cloudresourcemanager', 'POST', path, asked)).data).toEqual({
+      permissions: ['compute.subnetworks.create'],
+    });
+    const none = await h.call('cloudresourcemanager', 'POST', path, {
+      permissions: ['container.clusters.create'],
+    });
+    expect(none.data).toEqual({});
+    expect(isMutatingCall('cloudresourcemanager projects.testIamPermissions')).toBe(false);
   });
 });

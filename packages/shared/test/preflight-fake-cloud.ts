@@ -18,6 +18,8 @@ export interface FakeWorld {
   versions: Record<string, string[]>;
   /** Clusters that exist: `location/name` → their node pools. */
   clusters: Record<string, string[]>;
+  /** Permissions the caller lacks (testIamPermissions answers the rest). */
+  withheld: string[];
   /** Paths that answer 503 this many more times. */
   unavailable: Record<string, number>;
 }
@@ -39,6 +41,7 @@ export function fakeWorld(): FakeWorld {
     reservations: {},
     versions: {},
     clusters: {},
+    withheld: [],
     unavailable: {},
   };
 }
@@ -83,8 +86,10 @@ export function fakeCloud(world: FakeWorld, calls: string[]): Cloud {
     return undefined;
   };
   const rest = () => ({
-    async request(method: string, path: string) {
+    async request(method: string, path: string, body?: { permissions: string[] }) {
       calls.push(`${method} ${path}`);
+      if (path.endsWith(':testIamPermissions'))
+        return { permissions: body!.permissions.filter((p) => !world.withheld.includes(p)) } as any;
       if (world.unavailable[path]) {
         world.unavailable[path]--;
         throw Object.assign(new Error(`GET ${path}: 503`), { response: { status: 503, data: {} } });

@@ -22,14 +22,20 @@ function specWith(edit: (docs: Docs) => void = () => undefined): Spec {
   return result.spec;
 }
 
-const H100_CLASS = (order: object[], extra: object = {}) => ({
+const H100_CLASS = (order: object[]) => ({
   name: 'h100-2',
   accelerator: { type: 'nvidia-h100-80gb', count: 2 },
   machineType: 'a3-highgpu-2g',
   order,
   namespaces: ['default'],
   maxAccelerators: 16,
-  ...extra,
+});
+/** A3 High with 8 GPUs is sold on demand (the 1-, 2- and 4-GPU shapes are not). */
+const H100_8_CLASS = (order: object[]) => ({
+  ...H100_CLASS(order),
+  name: 'h100-8',
+  accelerator: { type: 'nvidia-h100-80gb', count: 8 },
+  machineType: 'a3-highgpu-8g',
 });
 
 async function run(spec: Spec, world: FakeWorld) {
@@ -46,12 +52,14 @@ const check = (report: PreflightReport, region: string, name: string) =>
   report.regions.find((r) => r.region === region)?.checks.find((c) => c.name === name);
 
 describe('preflight reads', () => {
-  it('only reads (GET and GetServerConfig/ListClusters), and retries a 503 through the engine', async () => {
+  it('only reads (GET, testIamPermissions, GetServerConfig, ListClusters), and retries a 503 through the engine', async () => {
     const world = fakeWorld();
     world.unavailable['/compute/v1/projects/my-project/regions/us-east4'] = 1;
     const { report, calls, clock } = await run(specWith(), world);
     expect(report.ok).toBe(true);
-    expect(calls.every((c) => /^(GET |GetServerConfig |ListClusters )/.test(c))).toBe(true);
+    expect(calls.filter((c) => !/^(GET |GetServerConfig |ListClusters )/.test(c))).toEqual([
+      'POST /v1/projects/my-project:testIamPermissions',
+    ]);
     expect(calls.filter((c) => c === 'GET /compute/v1/projects/my-project/regions/us-east4')).toHaveLength(2);
     expect(clock.sleeps.length).toBeGreaterThan(0);
     expect(check(report, 'us-east4', 'quota PREEMPTIBLE_NVIDIA_H100_GPUS')?.verdict).toBe('ok');
@@ -76,31 +84,31 @@ describe('preflight judgement', () => {
     world.regionQuotas['us-east4']!.PREEMPTIBLE_NVIDIA_H100_GPUS = { limit: 1, usage: 0 };
     const spec = specWith(({ platform }) => {
       platform.spec.capacityClasses = [
-        H100_CLASS([{ onDemand: {} }, { flexStart: { maxRunDuration: '7d' } }]),
+        H100_8_CLASS([{ onDemand: {} }, { flexStart: { maxRunDuration: '7d' } }]),
       ];
     });
     const { report } = await run(spec, world);
     expect(report.ok).toBe(false);
-    expect(check(report, 'us-east4', 'class h100-2')).toEqual({
-      name: 'class h100-2',
+    expect(check(report, 'us-east4', 'class h100-8')).toEqual({
+      name: 'class h100-8',
       found:
-        '16 GPUs at most (2 a node); on-demand NVIDIA_H100_GPUS: 0 of 0 free; flex-start PREEMPTIBLE_NVIDIA_H100_GPUS: 1 of 1 free',
+        '16 GPUs at most (8 a node); on-demand NVIDIA_H100_GPUS: 0 of 0 free; flex-start PREEMPTIBLE_NVIDIA_H100_GPUS: 1 of 1 free',
       verdict: 'failure',
       todo: expect.stringContaining('no tier can give one node'),
     });
     // The other region has room on both tiers: fine there.
-    expect(check(report, 'europe-west3', 'class h100-2')?.verdict).toBe('ok');
+    expect(check(report, 'europe-west3', 'class h100-8')?.verdict).toBe('ok');
   });
 
   it('warns, naming the tier, when one tier can give a node but not the budget', async () => {
     const world = fakeWorld();
     world.regionQuotas['us-east4']!.NVIDIA_H100_GPUS = { limit: 8, usage: 0 };
     const spec = specWith(({ platform }) => {
-      platform.spec.capacityClasses = [H100_CLASS([{ onDemand: {} }, { spot: {} }])];
+      platform.spec.capacityClasses = [H100_8_CLASS([{ onDemand: {} }, { spot: {} }])];
     });
     const { report } = await run(spec, world);
     expect(report.ok).toBe(true);
-    expect(check(report, 'us-east4', 'class h100-2')).toMatchObject({
+    expect(check(report, 'us-east4', 'class h100-8')).toMatchObject({
       verdict: 'warning',
       todo: 'short of the budget (maxAccelerators): on-demand; the class falls to its next tier there',
     });
@@ -176,6 +184,29 @@ describe('preflight judgement', () => {
       found: 'limit 8, in use 0; the platform could hold 40 GPUs (12 when its new pools are created)',
       verdict: 'failure',
     });
+  });
+});
+
+describe('permissions', () => {
+  it('fails when a cluster must be created without container.clusters.create, naming the role', async () => {
+    const world = fakeWorld();
+    world.withheld = ['container.clusters.create', 'gkehub.features.update'];
+    const { report } = await run(specWith(), world);
+    expect(check(report, 'global', 'permissions')).toEqual({
+      name: 'permissions',
+      found: 'missing container.clusters.create, gkehub.features.update',
+      verdict: 'failure',
+      todo: 'grant the identity running Spillway roles/container.admin, roles/gkehub.admin on project my-project',
+    });
+  });
+
+  it('only warns when every cluster exists already', async () => {
+    const world = fakeWorld();
+    world.withheld = ['container.clusters.create'];
+    world.clusters['europe-west3-c/gke-west'] = ['h100'];
+    world.clusters['us-east4-a/gke-east'] = ['h100'];
+    const { report } = await run(specWith(), world);
+    expect(check(report, 'global', 'permissions')?.verdict).toBe('warning');
   });
 });
 

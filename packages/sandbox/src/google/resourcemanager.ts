@@ -6,14 +6,18 @@
  *   POST /v3/projects/P:getIamPolicy    (and /v1/…, as gcloud calls it) {version, etag, bindings}
  *   POST /v3/projects/P:setIamPolicy    (and /v1/…) {policy, updateMask?}: a policy whose etag is not
  *        the current one gets 409 "There were concurrent policy changes. …" (reason aborted)
+ *   POST /v1/projects/P:testIamPermissions (and /v3/…) {permissions} → the ones held (resourcemanager-permissions.ts)
  *
  * Every project ID exists (created on first use, with an owner and the default service agents
  * bound); v3 also answers for a project number it has seen. Fault-plan method names:
- * projects.get, projects.getIamPolicy, projects.setIamPolicy.
+ * projects.get, projects.getIamPolicy, projects.setIamPolicy, projects.testIamPermissions.
  */
 import { randomBytes } from 'node:crypto';
 import { ApiError, type RestRequest } from '../rest.js';
 import { copy, defaultProjectNumber, iso, tappedRoutes, type ApiDeps, type GoogleApi } from './common.js';
+import { permissionRoutes } from './resourcemanager-permissions.js';
+
+export { withholdPermissions } from './resourcemanager-permissions.js';
 
 export interface Binding {
   role: string;
@@ -34,6 +38,8 @@ export interface ProjectRecord {
   displayName: string;
   createTime: string;
   policy: Policy;
+  /** Permissions the caller lacks here (testIamPermissions); none by default. */
+  withheldPermissions?: string[];
 }
 
 export interface ResourceManagerState {
@@ -180,6 +186,7 @@ export function resourceManagerApi(
         handler: setPolicy,
       },
     ]),
+    ...permissionRoutes(project),
   ]);
   return { api: 'cloudresourcemanager', routes, state, deps: restDeps };
 }

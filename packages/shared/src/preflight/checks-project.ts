@@ -1,16 +1,7 @@
 import { REQUIRED_APIS } from '../render/gcp.js';
-import type { PreflightCheck } from './report.js';
+import { unreadable, type PreflightCheck } from './report.js';
 import { GPUS_ALL_REGIONS } from './metrics.js';
-import type { Observed, Read } from './reads.js';
-
-/** A check whose read failed: never certain, always said. */
-export function unreadable(
-  name: string,
-  read: Extract<Read<unknown>, { ok: false }>,
-  todo: string,
-): PreflightCheck {
-  return { name, found: `could not be read: ${read.error}`, verdict: 'warning', todo };
-}
+import type { Observed } from './reads.js';
 
 /** Spillway creates no network: one that is missing would fail the run half-way, at the proxy-only subnets. */
 export function networkCheck(o: Observed): PreflightCheck {
@@ -73,6 +64,8 @@ export function gpusAllRegionsCheck(o: Observed): PreflightCheck | undefined {
 }
 
 /** A pool that does not exist yet (its create asks for its initial nodes); unknown counts as new. */
+export { unreadable };
+
 export function isNewPool(
   o: Observed,
   d: { cluster: { location: string; name: string }; pool: string },

@@ -3,6 +3,7 @@ import type { Timing } from '../engine/types.js';
 import type { Spec } from '../spec/model.js';
 import { acceleratorChecks, classChecks, poolQuotaChecks, reservationChecks } from './checks-capacity.js';
 import { apisCheck, gpusAllRegionsCheck, networkCheck, versionChecks } from './checks-project.js';
+import { permissionsCheck } from './permissions.js';
 import { readPlatform, type Observed } from './reads.js';
 import {
   failuresOf,
@@ -31,7 +32,7 @@ export async function preflight(spec: Spec, options: PreflightOptions): Promise<
 
 function judge(o: Observed): PreflightRegion[] {
   const platform = o.platform.name;
-  const global: PreflightCheck[] = [networkCheck(o), apisCheck(o)];
+  const global: PreflightCheck[] = [networkCheck(o), apisCheck(o), permissionsCheck(o)];
   const gpus = gpusAllRegionsCheck(o);
   if (gpus) global.push(gpus);
   const regions = [...new Set(o.platform.clusters.map((c) => c.region))];

@@ -4,6 +4,7 @@ import { withRetries } from '../engine/retry.js';
 import type { Timing } from '../engine/types.js';
 import type { Platform } from '../spec/model.js';
 import { platformDemand, type ClassDemand, type PoolDemand } from './demand.js';
+import { RUN_PERMISSIONS } from './permissions.js';
 
 /**
  * Everything preflight reads for one platform, read once, in parallel, through the engine's read
@@ -45,6 +46,8 @@ export interface Observed {
   demand: (PoolDemand | ClassDemand)[];
   network: Read<unknown>;
   enabledApis: Read<Set<string>>;
+  /** Of RUN_PERMISSIONS, the ones the caller holds on the project. */
+  permissions: Read<Set<string>>;
   projectQuotas: Read<Map<string, Quota>>;
   /** `location/name` → the cluster as GKE has it; absent: it would be created. */
   clusters: Read<Map<string, LiveCluster>>;
@@ -85,61 +88,70 @@ export async function readPlatform(platform: Platform, cloud: Cloud, timing: Tim
     d.source === 'class' ? d.tiers.flatMap((t) => (t.kind === 'reservation' ? [t] : [])) : [],
   );
 
-  const [network, enabledApis, projectQuotas, clusters, regionReads, serverConfigs, reservationReads] =
-    await Promise.all([
-      read(() => compute(`/global/networks/${encodeURIComponent(platform.network)}`)),
-      read(() => enabledServices(cloud, project)),
-      read(async () => quotaMap((await compute('')).quotas)),
-      read(() => liveClusters(cloud, project)),
-      Promise.all(
-        regions.map(async (region) => {
-          const got = await read(async (): Promise<RegionInfo> => {
-            const r = await compute(`/regions/${region}`);
-            return {
-              quotas: quotaMap(r.quotas),
-              zones: ((r.zones ?? []) as string[]).map((z) => z.split('/').pop()!).sort(),
-            };
-          });
-          return [region, got] as const;
-        }),
-      ),
-      Promise.all(
-        locations.map(async (location) => {
-          const got = await read(async (): Promise<ServerConfigInfo> => {
-            const [config] = await cloud
-              .container()
-              .getServerConfig({ name: `projects/${project}/locations/${location}` });
-            return {
-              validMasterVersions: config.validMasterVersions ?? [],
-              channels: Object.fromEntries(
-                (config.channels ?? []).map((c) => [String(c.channel), c.validVersions ?? []]),
-              ),
-            };
-          });
-          return [location, got] as const;
-        }),
-      ),
-      Promise.all(
-        [...new Map(reservations.map((r) => [reservationKey(r), r])).values()].map(async (r) => {
-          const got = await read(async (): Promise<ReservationInfo> => {
-            const live = await cloud
-              .rest('compute')
-              .request('GET', `/compute/v1/projects/${r.project}/zones/${r.zone}/reservations/${r.name}`);
-            const specific = live.specificReservation ?? {};
-            const gpu = specific.instanceProperties?.guestAccelerators?.[0];
-            return {
-              machineType: String(specific.instanceProperties?.machineType ?? ''),
-              count: Number(specific.count ?? 0),
-              inUseCount: Number(specific.inUseCount ?? 0),
-              ...(gpu
-                ? { accelerator: { type: String(gpu.acceleratorType), count: Number(gpu.acceleratorCount) } }
-                : {}),
-            };
-          });
-          return [reservationKey(r), got] as const;
-        }),
-      ),
-    ]);
+  const [
+    network,
+    enabledApis,
+    permissions,
+    projectQuotas,
+    clusters,
+    regionReads,
+    serverConfigs,
+    reservationReads,
+  ] = await Promise.all([
+    read(() => compute(`/global/networks/${encodeURIComponent(platform.network)}`)),
+    read(() => enabledServices(cloud, project)),
+    read(() => heldPermissions(cloud, project)),
+    read(async () => quotaMap((await compute('')).quotas)),
+    read(() => liveClusters(cloud, project)),
+    Promise.all(
+      regions.map(async (region) => {
+        const got = await read(async (): Promise<RegionInfo> => {
+          const r = await compute(`/regions/${region}`);
+          return {
+            quotas: quotaMap(r.quotas),
+            zones: ((r.zones ?? []) as string[]).map((z) => z.split('/').pop()!).sort(),
+          };
+        });
+        return [region, got] as const;
+      }),
+    ),
+    Promise.all(
+      locations.map(async (location) => {
+        const got = await read(async (): Promise<ServerConfigInfo> => {
+          const [config] = await cloud
+            .container()
+            .getServerConfig({ name: `projects/${project}/locations/${location}` });
+          return {
+            validMasterVersions: config.validMasterVersions ?? [],
+            channels: Object.fromEntries(
+              (config.channels ?? []).map((c) => [String(c.channel), c.validVersions ?? []]),
+            ),
+          };
+        });
+        return [location, got] as const;
+      }),
+    ),
+    Promise.all(
+      [...new Map(reservations.map((r) => [reservationKey(r), r])).values()].map(async (r) => {
+        const got = await read(async (): Promise<ReservationInfo> => {
+          const live = await cloud
+            .rest('compute')
+            .request('GET', `/compute/v1/projects/${r.project}/zones/${r.zone}/reservations/${r.name}`);
+          const specific = live.specificReservation ?? {};
+          const gpu = specific.instanceProperties?.guestAccelerators?.[0];
+          return {
+            machineType: String(specific.instanceProperties?.machineType ?? ''),
+            count: Number(specific.count ?? 0),
+            inUseCount: Number(specific.inUseCount ?? 0),
+            ...(gpu
+              ? { accelerator: { type: String(gpu.acceleratorType), count: Number(gpu.acceleratorCount) } }
+              : {}),
+          };
+        });
+        return [reservationKey(r), got] as const;
+      }),
+    ),
+  ]);
 
   // Zones to ask about accelerators: a zonal cluster's own; a regional cluster's region's zones.
   const regionMap = new Map(regionReads);
@@ -168,6 +180,7 @@ export async function readPlatform(platform: Platform, cloud: Cloud, timing: Tim
     demand,
     network,
     enabledApis,
+    permissions,
     projectQuotas,
     clusters,
     regions: regionMap,
@@ -191,6 +204,16 @@ async function enabledServices(cloud: Cloud, project: string): Promise<Set<strin
     pageToken = page.nextPageToken ?? '';
   } while (pageToken);
   return names;
+}
+
+/** testIamPermissions answers with the held subset; a POST that reads only. */
+async function heldPermissions(cloud: Cloud, project: string): Promise<Set<string>> {
+  const answer = await cloud
+    .rest('cloudresourcemanager')
+    .request('POST', `/v1/projects/${project}:testIamPermissions`, {
+      permissions: Object.keys(RUN_PERMISSIONS),
+    });
+  return new Set<string>(answer.permissions ?? []);
 }
 
 async function liveClusters(cloud: Cloud, project: string): Promise<Map<string, LiveCluster>> {

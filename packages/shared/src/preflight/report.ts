@@ -52,3 +52,8 @@ export const warningsOf = (report: PreflightReport) =>
   report.regions.flatMap((r) =>
     r.checks.filter((c) => c.verdict === 'warning').map((c) => ({ ...c, region: r.region })),
   );
+
+/** A check whose read failed: never certain, always said. */
+export function unreadable(name: string, read: { error: string }, todo: string): PreflightCheck {
+  return { name, found: `could not be read: ${read.error}`, verdict: 'warning', todo };
+}
