@@ -143,7 +143,8 @@ describe('preflight judgement', () => {
     world.clusters['us-east4-a/gke-east'] = ['h100'];
     const { report } = await run(specWith(), world);
     expect(check(report, 'us-east4', 'quota PREEMPTIBLE_NVIDIA_H100_GPUS')).toMatchObject({
-      found: 'limit 4, in use 4; pools gke-east/h100 need 0 to be created, up to 20 at nodes.max',
+      found:
+        'limit 4, in use 4; pools gke-east/h100 need 0 to be created, up to 20 at nodes.max (1 of them exist: their nodes are in that usage)',
       verdict: 'warning',
     });
     delete world.clusters['us-east4-a/gke-east'];

@@ -127,7 +127,10 @@ function poolQuota(o: Observed, region: string, metric: string, pools: PoolDeman
   const created = pools.filter((p) => isNewPool(o, p)).reduce((n, p) => n + p.initial, 0);
   const most = pools.reduce((n, p) => n + p.max, 0);
   const free = quota.limit - quota.usage;
-  const found = `limit ${quota.limit}, in use ${quota.usage}; pools ${names} need ${created} to be created, up to ${most} at nodes.max`;
+  const existing = pools.filter((p) => !isNewPool(o, p)).length;
+  const found =
+    `limit ${quota.limit}, in use ${quota.usage}; pools ${names} need ${created} to be created, up to ${most} at nodes.max` +
+    (existing ? ` (${existing} of them exist: their nodes are in that usage)` : '');
   const todo = `${QUOTA_TODO(metric, region)}, or lower nodes.initial and nodes.max`;
   // Creating a pool asks for its initial nodes at once: above the limit, GKE refuses it.
   if (quota.limit < created) return { name, found, verdict: 'failure', todo };
