@@ -151,7 +151,31 @@ describe('the capacity-class guardrail', () => {
     ).toContain(refusedBy);
   });
 
-  it('blocks only pods that use a class while its params ConfigMap is missing, until apply recreates it', async () => {
+  it('refuses a workload whose pod template uses the class outside its namespaces, when it is applied', async () => {
+    const workload = (kind: string, namespace: string, spec: object) => ({
+      apiVersion: 'apps/v1',
+      kind,
+      metadata: { name: `agent-${++podCount}`, namespace },
+      spec: {
+        selector: { matchLabels: { app: 'agent' } },
+        template: {
+          metadata: { labels: { app: 'agent' } },
+          spec: { containers: [{ name: 'c', image: 'busybox' }], ...spec },
+        },
+      },
+    });
+    const { code, status } = await failure(apply(workload('Deployment', 'intruder', bySelector)));
+    expect(code).toBe(422);
+    expect(status.message).toMatch(/^deployments\.apps "agent-\d+" is forbidden: /);
+    expect(status.details.causes[0].message).toContain(
+      `ValidatingAdmissionPolicy '${GUARDRAIL_POLICY}-workloads' with binding '${GUARDRAIL_POLICY}-workloads' denied request: pods in namespace intruder may not use compute class ${CLASS}`,
+    );
+    await failure(apply(workload('Deployment', 'intruder', keyless)));
+    await apply(workload('DaemonSet', 'intruder', keyless));
+    await apply(workload('Deployment', 'team-a', bySelector));
+  });
+
+  it('blocks only pods that use a class while its params ConfigMap is missing, until the rendered ConfigMap is applied again', async () => {
     await core.deleteNamespacedConfigMap(GUARDRAIL_PARAMS);
     try {
       const { status } = await failure(createPod('team-a', bySelector));

@@ -93,7 +93,13 @@ describe('discovery', () => {
       preferredVersion: { groupVersion: 'apps/v1' },
     });
     const apps = (await raw(server, 'GET', '/apis/apps/v1')).json.resources;
-    expect(apps.map((r: any) => r.name)).toEqual(['deployments', 'deployments/status', 'deployments/scale']);
+    expect(apps.map((r: any) => r.name)).toEqual([
+      'deployments',
+      'deployments/status',
+      'deployments/scale',
+      'daemonsets',
+      'daemonsets/status',
+    ]);
     expect(apps[2]).toMatchObject({ group: 'autoscaling', version: 'v1', kind: 'Scale' });
     const gke = (await raw(server, 'GET', '/apis/networking.gke.io/v1')).json.resources.filter(
       (r: any) => !r.name.includes('/'),

@@ -1,7 +1,8 @@
 /**
- * The sandbox's own workload controller meets admission as a ReplicaSet does: a Deployment whose
- * pods the capacity-class guardrail refuses gets no pods and no class nodes, and says why; one in
- * a namespace the class lists runs, its pods carrying the toleration GKE adds.
+ * Workloads on the full sandbox under the capacity-class guardrail: a Deployment whose pods would
+ * use a class outside its namespaces is refused when applied; one in a namespace the class lists
+ * runs, its pods carrying the toleration GKE adds; and the workload controller meets admission as
+ * a ReplicaSet does when the class stops listing a namespace (no new pods, no nodes, the reason).
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
@@ -109,19 +110,14 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-describe('the workload controller under the guardrail', () => {
-  it('creates no pod and no class node for a Deployment in a namespace the class does not list, and says why', async () => {
-    await kube.create(servers('intruder') as k8s.KubernetesObject);
-    await sandbox.controllers.reconcile();
-    const status = (await read('Deployment', 'intruder', 'llm')).status;
-    expect(status.readyReplicas).toBe(0);
-    const failed = status.conditions.find((c: any) => c.type === 'ReplicaFailure');
-    expect(failed).toMatchObject({ status: 'True', reason: 'FailedCreate' });
-    expect(failed.message).toContain(
-      `ValidatingAdmissionPolicy '${GUARDRAIL_POLICY}' with binding '${GUARDRAIL_POLICY}' denied request: pods in namespace intruder may not use compute class ${CLASS}`,
+describe('workloads under the guardrail', () => {
+  it('refuses a Deployment whose pods would use the class in a namespace the class does not list', async () => {
+    await expect(kube.create(servers('intruder') as k8s.KubernetesObject)).rejects.toMatchObject({
+      code: 422,
+    });
+    await expect(kube.create(servers('intruder') as k8s.KubernetesObject)).rejects.toThrow(
+      `ValidatingAdmissionPolicy '${GUARDRAIL_POLICY}-workloads' with binding '${GUARDRAIL_POLICY}-workloads' denied request: pods in namespace intruder may not use compute class ${CLASS}`,
     );
-    expect(await listIn('Pod', 'intruder')).toEqual([]);
-    expect(await listIn('Node')).toEqual([]);
   });
 
   it('runs the same Deployment in a namespace the class lists, its pods tolerating the class', async () => {
@@ -132,6 +128,21 @@ describe('the workload controller under the guardrail', () => {
     expect(pod.spec.tolerations).toEqual([
       { key: KEY, operator: 'Equal', value: CLASS, effect: 'NoSchedule' },
     ]);
-    expect(await listIn('Pod', 'intruder')).toEqual([]);
+    expect(await listIn('Node')).toHaveLength(1);
+  });
+
+  it('keeps the running pods of a Deployment whose namespace the class stops listing, creates no more, and says why', async () => {
+    const params = guardrailObjects([{ name: CLASS, namespaces: ['team-b'] }], {})[0]!;
+    await kube.replace(params as k8s.KubernetesObject);
+    await sandbox.controllers.reconcile();
+    const status = (await read('Deployment', 'team-a', 'llm')).status;
+    expect(status.readyReplicas).toBe(1);
+    const failed = status.conditions.find((c: any) => c.type === 'ReplicaFailure');
+    expect(failed).toMatchObject({ status: 'True', reason: 'FailedCreate' });
+    expect(failed.message).toContain(
+      `ValidatingAdmissionPolicy '${GUARDRAIL_POLICY}' with binding '${GUARDRAIL_POLICY}' denied request: pods in namespace team-a may not use compute class ${CLASS}`,
+    );
+    expect((await listIn('Pod', 'team-a')).map((p) => p.metadata.name)).toEqual(['llm-0']);
+    expect(await listIn('Node')).toHaveLength(1);
   });
 });

@@ -13,6 +13,7 @@ import {
   type KubeObjectResource,
 } from '../src/index.js';
 import { GUARDRAIL_PARAMS, GUARDRAIL_POLICY, guardrailObjects } from '../src/render/guardrail.js';
+import { podsOf } from '../src/render/guardrail-check.js';
 import { podGuardrailViolations, type PodUnderCheck } from '../src/spec/pod-guardrail.js';
 import { editedExample, exampleSpec, positionOf } from './helpers.js';
 import { UPSTREAM_PRESENT, UpstreamSchemas } from './upstream.js';
@@ -65,24 +66,32 @@ describe('guardrail: rendering', () => {
     expect(guardrailObjects([], {})).toEqual([]);
   });
 
-  it('renders params, policy and binding in every cluster, the binding after what it names', () => {
+  it('renders params, then a policy and its binding for pods and for workloads, in every cluster', () => {
     const objects = guardrailOf(withClass(['default', 'team-a']));
     const byCluster = new Map<string, KubeObjectResource[]>();
     for (const r of objects) byCluster.set(r.cluster, [...(byCluster.get(r.cluster) ?? []), r]);
     expect([...byCluster.keys()].sort()).toEqual(['gke-east', 'gke-west']);
-    for (const [, [params, policy, binding]] of byCluster) {
-      expect([params!.manifest.kind, policy!.manifest.kind, binding!.manifest.kind]).toEqual([
-        'ConfigMap',
-        'ValidatingAdmissionPolicy',
-        'ValidatingAdmissionPolicyBinding',
+    for (const [, [params, ...rest]] of byCluster) {
+      expect([params!, ...rest].map((r) => `${r.manifest.kind} ${r.manifest.metadata.name}`)).toEqual([
+        `ConfigMap ${GUARDRAIL_PARAMS.name}`,
+        `ValidatingAdmissionPolicy ${GUARDRAIL_POLICY}`,
+        `ValidatingAdmissionPolicyBinding ${GUARDRAIL_POLICY}`,
+        `ValidatingAdmissionPolicy ${GUARDRAIL_POLICY}-workloads`,
+        `ValidatingAdmissionPolicyBinding ${GUARDRAIL_POLICY}-workloads`,
       ]);
       expect(params!.manifest.data).toEqual({ [CLASS]: 'default,team-a' });
-      expect(binding!.dependsOn).toEqual(expect.arrayContaining([params!.id, policy!.id]));
-      expect((binding!.manifest.spec as any).paramRef).toEqual({
-        ...GUARDRAIL_PARAMS,
-        parameterNotFoundAction: 'Allow',
-      });
-      expect((policy!.manifest.spec as any).failurePolicy).toBe('Fail');
+      for (const [policy, binding] of [rest.slice(0, 2), rest.slice(2)] as [
+        KubeObjectResource,
+        KubeObjectResource,
+      ][]) {
+        // A binding is applied after the params and the policy it names.
+        expect(binding.dependsOn).toEqual(expect.arrayContaining([params!.id, policy.id]));
+        expect((binding.manifest.spec as any).paramRef).toEqual({
+          ...GUARDRAIL_PARAMS,
+          parameterNotFoundAction: 'Allow',
+        });
+        expect((policy.manifest.spec as any).failurePolicy).toBe('Fail');
+      }
     }
   });
 
@@ -98,20 +107,25 @@ describe('guardrail: rendering', () => {
   });
 
   it('writes CEL that parses, with no escape sequence for a YAML block to mangle (seed 002)', () => {
-    const policy = guardrailObjects(classes, {})[1]!.spec as any;
-    const expressions: string[] = [
-      ...policy.matchConditions.map((m: any) => m.expression),
-      ...policy.variables.map((v: any) => v.expression),
-      ...policy.validations.map((v: any) => v.expression),
-      ...policy.validations.flatMap((v: any) => (v.messageExpression ? [v.messageExpression] : [])),
-    ];
-    expect(expressions).toHaveLength(7);
-    for (const e of expressions) {
-      expect(() => parseCel(e)).not.toThrow();
-      expect(e).not.toContain('\\');
+    const policies = guardrailObjects(classes, {}).filter((m) => m.kind === 'ValidatingAdmissionPolicy');
+    expect(
+      policies.map((p) => (p.spec as any).matchConstraints.resourceRules.flatMap((r: any) => r.resources)),
+    ).toEqual([['pods'], ['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs']]);
+    for (const policy of policies.map((p) => p.spec as any)) {
+      const expressions: string[] = [
+        ...policy.matchConditions.map((m: any) => m.expression),
+        ...policy.variables.map((v: any) => v.expression),
+        ...policy.validations.map((v: any) => v.expression),
+        ...policy.validations.flatMap((v: any) => (v.messageExpression ? [v.messageExpression] : [])),
+      ];
+      expect(expressions).toHaveLength(7);
+      for (const e of expressions) {
+        expect(() => parseCel(e)).not.toThrow();
+        expect(e).not.toContain('\\');
+      }
+      // Which objects it looks at never depends on params, so a missing ConfigMap cannot widen it.
+      expect(policy.matchConditions.map((m: any) => m.expression).join(' ')).not.toContain('params');
     }
-    expect(policy.matchConditions.map((m: any) => m.expression).join(' ')).not.toContain('params');
-    expect(guardrailObjects(classes, {})[1]!.metadata.name).toBe(GUARDRAIL_POLICY);
   });
 });
 
@@ -177,6 +191,18 @@ describe('guardrail: the rules on a pod, offline', () => {
 });
 
 describe('guardrail: a service’s own pod templates, before apply', () => {
+  it('reads a workload’s template as its pods, a DaemonSet’s as a DaemonSet’s pods', () => {
+    const workload = (kind: string): KubeManifest => ({
+      apiVersion: 'apps/v1',
+      kind,
+      metadata: { name: 'agent', namespace: 'intruder' },
+      spec: { template: { spec: { tolerations: [{ operator: 'Exists' }] } } },
+    });
+    expect(refused(podsOf(workload('Deployment'))!)).toEqual([CLASS]);
+    expect(refused(podsOf(workload('DaemonSet'))!)).toEqual([]);
+    expect(podsOf({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } })).toBeUndefined();
+  });
+
   const onClass = (service: Record<string, any>) => {
     service.spec.model.capacityClass = CLASS;
     service.spec.model.gpusPerReplica = 2;

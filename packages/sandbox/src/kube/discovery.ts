@@ -69,6 +69,8 @@ const GROUPS: Record<string, Def[]> = {
       true,
       { shortNames: ['deploy'], status: true, scale: true, categories: ['all'] },
     ],
+    // Node agents (a DaemonSet may tolerate every taint; the capacity-class guardrail allows it).
+    ['daemonsets', 'DaemonSet', true, { shortNames: ['ds'], status: true, categories: ['all'] }],
   ],
   'batch/v1': [['jobs', 'Job', true, { status: true, categories: ['all'] }]],
   // The model servers on a ComputeClass get a PodDisruptionBudget (active migration evicts).

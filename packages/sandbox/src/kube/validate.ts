@@ -24,6 +24,7 @@ const GKE_MANAGED_GAIE = 'gaie-v1.5.0/crd';
 /** Upstream schema of each kind: a JSON schema file, or a CRD file and the version in it. */
 const UPSTREAM: Record<string, { json: string } | { crd: string; version: string }> = {
   'apps/v1 Deployment': { json: `${K8S}/deployment-apps-v1.json` },
+  'apps/v1 DaemonSet': { json: `${K8S}/daemonset-apps-v1.json` },
   'v1 Service': { json: `${K8S}/service-v1.json` },
   'v1 ConfigMap': { json: `${K8S}/configmap-v1.json` },
   'v1 Secret': { json: `${K8S}/secret-v1.json` },

@@ -9,32 +9,53 @@ import { COMPUTE_CLASS_KEY, SYSTEM_NAMESPACE_PREFIXES } from '../spec/pod-guardr
 const q = (s: string) => JSON.stringify(s);
 const KEY = q(COMPUTE_CLASS_KEY);
 
-const OWNED_BY_DAEMONSET =
-  'has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, ' +
-  'has(r.apiVersion) && r.apiVersion == "apps/v1" && has(r.kind) && r.kind == "DaemonSet" && has(r.controller) && r.controller)';
+/** Where the pods' spec is in the admitted object, and whether its pods belong to a DaemonSet. */
+export interface PodSource {
+  /** `object.spec` for a Pod, `object.spec.template.spec` for a workload. */
+  spec: string;
+  /** CEL that is true for a DaemonSet's pods. */
+  daemonSet: string;
+}
+
+export const POD: PodSource = {
+  spec: 'object.spec',
+  daemonSet:
+    'has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, ' +
+    'has(r.apiVersion) && r.apiVersion == "apps/v1" && has(r.kind) && r.kind == "DaemonSet" && has(r.controller) && r.controller)',
+};
+
+export const WORKLOAD_TEMPLATE: PodSource = {
+  spec: 'object.spec.template.spec',
+  daemonSet: 'request.kind.kind == "DaemonSet"',
+};
 
 /** Does the pod use class `c` (a comprehension variable): by node selector, required node affinity, or toleration. */
-const USES_CLASS_C = [
-  `(has(object.spec.nodeSelector) && ${KEY} in object.spec.nodeSelector && object.spec.nodeSelector[${KEY}] == c)`,
-  '(has(object.spec.affinity) && has(object.spec.affinity.nodeAffinity) && ' +
-    'has(object.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution) && ' +
-    'has(object.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms) && ' +
-    'object.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms.exists(term, ' +
-    `has(term.matchExpressions) && term.matchExpressions.exists(e, e.key == ${KEY} && e.operator == "In" && has(e.values) && c in e.values)))`,
-  `(has(object.spec.tolerations) && object.spec.tolerations.exists(t, has(t.key) && t.key == ${KEY} && has(t.value) && t.value == c))`,
-  // Exists without a value tolerates every class's taint; a DaemonSet's node agents may do that.
-  '(has(object.spec.tolerations) && object.spec.tolerations.exists(t, has(t.operator) && t.operator == "Exists" && ' +
-    `(!has(t.key) || t.key == "" || t.key == ${KEY})) && !(${OWNED_BY_DAEMONSET}))`,
-].join(' || ');
+function usesClassC({ spec, daemonSet }: PodSource): string {
+  const required = `${spec}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution`;
+  return [
+    `(has(${spec}.nodeSelector) && ${KEY} in ${spec}.nodeSelector && ${spec}.nodeSelector[${KEY}] == c)`,
+    `(has(${spec}.affinity) && has(${spec}.affinity.nodeAffinity) && has(${required}) && has(${required}.nodeSelectorTerms) && ` +
+      `${required}.nodeSelectorTerms.exists(term, has(term.matchExpressions) && ` +
+      `term.matchExpressions.exists(e, e.key == ${KEY} && e.operator == "In" && has(e.values) && c in e.values)))`,
+    `(has(${spec}.tolerations) && ${spec}.tolerations.exists(t, has(t.key) && t.key == ${KEY} && has(t.value) && t.value == c))`,
+    // Exists without a value tolerates every class's taint; a DaemonSet's node agents may do that.
+    `(has(${spec}.tolerations) && ${spec}.tolerations.exists(t, has(t.operator) && t.operator == "Exists" && ` +
+      `(!has(t.key) || t.key == "" || t.key == ${KEY})) && !(${daemonSet}))`,
+  ].join(' || ');
+}
 
-export function guardrailCel(classNames: readonly string[], params: { namespace: string; name: string }) {
+export function guardrailCel(
+  classNames: readonly string[],
+  params: { namespace: string; name: string },
+  pods: PodSource,
+) {
   const classes = `[${classNames.map(q).join(', ')}]`;
   const permitted = `params.data[c].split(",").exists(ns, ns == request.namespace)`;
   return {
     /** Params-free, so a missing ConfigMap can never make them fail for pods that use no class. */
     notManagedNamespace: `!(${SYSTEM_NAMESPACE_PREFIXES.map((p) => `request.namespace.startsWith(${q(p)})`).join(' || ')})`,
-    usesGuardedClass: `${classes}.exists(c, ${USES_CLASS_C})`,
-    usedClasses: `${classes}.filter(c, ${USES_CLASS_C})`,
+    usesGuardedClass: `${classes}.exists(c, ${usesClassC(pods)})`,
+    usedClasses: `${classes}.filter(c, ${usesClassC(pods)})`,
     refusedClasses: `variables.usedClasses.filter(c, !(params != null && has(params.data) && c in params.data && ${permitted}))`,
     paramsPresent: 'params != null',
     paramsMissingMessage:

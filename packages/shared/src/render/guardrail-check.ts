@@ -10,11 +10,19 @@ import type { SourceDocument } from '../spec/source.js';
 import type { KubeManifest } from './graph.js';
 import { renderDesiredState } from './index.js';
 
-/** The pod spec a manifest creates pods from: a Pod's own, or a workload's template. */
-export function podSpecOf(manifest: KubeManifest): PodUnderCheck['spec'] | undefined {
+/** The pods a manifest makes, as the guardrail sees them: a Pod itself, or a workload's template. */
+export function podsOf(manifest: KubeManifest): PodUnderCheck | undefined {
   const spec = manifest.spec as { template?: { spec?: PodUnderCheck['spec'] } } | undefined;
-  if (manifest.kind === 'Pod') return spec as PodUnderCheck['spec'];
-  return spec?.template?.spec;
+  const podSpec = manifest.kind === 'Pod' ? (spec as PodUnderCheck['spec']) : spec?.template?.spec;
+  if (!podSpec) return undefined;
+  const daemonSet = manifest.kind === 'DaemonSet';
+  return {
+    namespace: manifest.metadata.namespace ?? 'default',
+    spec: podSpec,
+    ...(daemonSet
+      ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', controller: true }] }
+      : {}),
+  };
 }
 
 /** One issue per service and refused class, at the field that picks the class (else the namespace). */
@@ -25,9 +33,8 @@ export function serviceGuardrailIssues(service: Service, doc: SourceDocument): S
   const issues = new Map<string, SpecIssue>();
   for (const resource of state.resources) {
     if (resource.type !== 'kubernetes.object' || resource.owner.service !== service.name) continue;
-    const spec = podSpecOf(resource.manifest);
-    if (!spec) continue;
-    const pod = { namespace: resource.manifest.metadata.namespace ?? 'default', spec };
+    const pod = podsOf(resource.manifest);
+    if (!pod) continue;
     for (const v of podGuardrailViolations(pod, classes)) {
       const path =
         service.model.capacityClass === v.className ? ['spec', 'model', 'capacityClass'] : ['metadata'];

@@ -2,8 +2,10 @@
  * The capacity-class guardrail per cluster (issue 16, after seed 002, written right): a
  * ValidatingAdmissionPolicy, its binding, and the params ConfigMap naming each class's namespaces.
  *
- * - Pods only (CREATE, UPDATE); GKE adds a class's toleration to a pod that selects it before
- *   validation, and the policy checks the selector and affinity too, so it holds either way.
+ * - Pods, and the pod templates of Deployments, ReplicaSets, StatefulSets, DaemonSets and Jobs
+ *   (CREATE, UPDATE), so a workload is refused when applied rather than failing in its
+ *   controller later. GKE adds a class's toleration to a pod that selects it before validation;
+ *   the policy checks the selector and affinity too, so it holds either way.
  * - Which pods it looks at is decided without params (matchConditions: not a system namespace,
  *   uses one of the classes named here), so a missing ConfigMap can only refuse pods that use a
  *   class. parameterNotFoundAction is Allow and the first validation refuses when params are
@@ -15,7 +17,7 @@
 import type { CapacityClassSpec } from '../spec/schema.js';
 import { SYSTEM_NAMESPACES } from '../spec/pod-guardrail.js';
 import type { KubeManifest } from './graph.js';
-import { guardrailCel } from './guardrail-cel.js';
+import { guardrailCel, POD, WORKLOAD_TEMPLATE, type PodSource } from './guardrail-cel.js';
 
 export const GUARDRAIL_POLICY = 'spillway-compute-class-guardrail';
 export const GUARDRAIL_PARAMS = { namespace: 'kube-system', name: 'spillway-compute-class-namespaces' };
@@ -35,27 +37,44 @@ export function guardrailParams(
   };
 }
 
-/** Policy, binding and params ConfigMap, in the order they are applied; none without classes. */
-export function guardrailObjects(
-  classes: readonly Pick<CapacityClassSpec, 'name' | 'namespaces'>[],
+type ResourceRule = { apiGroups: string[]; apiVersions: string[]; resources: string[] };
+
+/** Pods, and the workloads that make them: a Deployment is refused when applied, not later in its ReplicaSet. */
+const GUARDED = [
+  {
+    name: GUARDRAIL_POLICY,
+    pods: POD,
+    rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+  },
+  {
+    name: `${GUARDRAIL_POLICY}-workloads`,
+    pods: WORKLOAD_TEMPLATE,
+    rules: [
+      {
+        apiGroups: ['apps'],
+        apiVersions: ['v1'],
+        resources: ['deployments', 'replicasets', 'statefulsets', 'daemonsets'],
+      },
+      { apiGroups: ['batch'], apiVersions: ['v1'], resources: ['jobs'] },
+    ],
+  },
+] satisfies { name: string; pods: PodSource; rules: ResourceRule[] }[];
+
+function policy(
+  name: string,
+  rules: ResourceRule[],
+  cel: ReturnType<typeof guardrailCel>,
   labels: Record<string, string>,
-): KubeManifest[] {
-  if (classes.length === 0) return [];
-  const cel = guardrailCel(
-    classes.map((c) => c.name),
-    GUARDRAIL_PARAMS,
-  );
-  const policy: KubeManifest = {
+): KubeManifest {
+  return {
     apiVersion: ADMISSION_API,
     kind: 'ValidatingAdmissionPolicy',
-    metadata: { name: GUARDRAIL_POLICY, labels },
+    metadata: { name, labels },
     spec: {
       failurePolicy: 'Fail',
       paramKind: { apiVersion: 'v1', kind: 'ConfigMap' },
       matchConstraints: {
-        resourceRules: [
-          { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'UPDATE'], resources: ['pods'] },
-        ],
+        resourceRules: rules.map((r) => ({ ...r, operations: ['CREATE', 'UPDATE'] })),
         // Exact system namespaces without any CEL; the gke-/gmp- prefixes in a matchCondition.
         namespaceSelector: {
           matchExpressions: [
@@ -77,15 +96,33 @@ export function guardrailObjects(
       ],
     },
   };
-  const binding: KubeManifest = {
+}
+
+function binding(name: string, labels: Record<string, string>): KubeManifest {
+  return {
     apiVersion: ADMISSION_API,
     kind: 'ValidatingAdmissionPolicyBinding',
-    metadata: { name: GUARDRAIL_POLICY, labels },
+    metadata: { name, labels },
     spec: {
-      policyName: GUARDRAIL_POLICY,
+      policyName: name,
       validationActions: ['Deny'],
       paramRef: { ...GUARDRAIL_PARAMS, parameterNotFoundAction: 'Allow' },
     },
   };
-  return [guardrailParams(classes, labels), policy, binding];
+}
+
+/** The params ConfigMap, then each policy and its binding, in the order they are applied; none without classes. */
+export function guardrailObjects(
+  classes: readonly Pick<CapacityClassSpec, 'name' | 'namespaces'>[],
+  labels: Record<string, string>,
+): KubeManifest[] {
+  if (classes.length === 0) return [];
+  const names = classes.map((c) => c.name);
+  return [
+    guardrailParams(classes, labels),
+    ...GUARDED.flatMap((g) => [
+      policy(g.name, g.rules, guardrailCel(names, GUARDRAIL_PARAMS, g.pods), labels),
+      binding(g.name, labels),
+    ]),
+  ];
 }
