@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { applySpec, destroySpec, planSpec, type Cloud } from '@spillway/shared';
+import { addReservation, type Sandbox } from '@spillway/sandbox';
+import { exampleSpec, repo, sandboxAndCloud, TIMING } from './helpers.js';
+
+/**
+ * The capacity-classes example's lifecycle on the sandbox with the real clients: after apply, a
+ * plan is all no-op (the ComputeClasses, the PDBs, and the clusters' auto-provisioning limits,
+ * which GKE reads back as strings); destroy after the class scaled up leaves no cluster and so no
+ * auto-created pool behind.
+ */
+const SPEC = exampleSpec(readFileSync(join(repo, 'examples/capacity-classes.yaml'), 'utf8'));
+
+let sandbox: Sandbox;
+let cloud: Cloud;
+let env: NodeJS.ProcessEnv;
+const clusters = async () =>
+  (await cloud.container().listClusters({ parent: 'projects/my-project/locations/-' }))[0].clusters ?? [];
+
+beforeAll(async () => {
+  ({ sandbox, cloud, env } = await sandboxAndCloud({}));
+  addReservation(sandbox.google.states.compute.capacity!, SPEC.platforms[0]!.projectId, {
+    name: 'h100-block',
+    zone: 'us-east4-a',
+    machineType: 'a3-highgpu-8g',
+    count: 2,
+    accelerator: { type: 'nvidia-h100-80gb', count: 8 },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await cloud?.close();
+  await sandbox?.close();
+});
+
+describe('the capacity-classes example', () => {
+  it('applies, and a plan after it changes nothing', async () => {
+    const report = await applySpec(SPEC, { cloud, timing: TIMING, env, allowReplace: false });
+    expect(report.resources.filter((r) => r.state !== 'done')).toEqual([]);
+    // The class scaled up: each cluster has a pool GKE created for it.
+    for (const c of await clusters())
+      expect((c.nodePools ?? []).filter((p) => p.autoscaling?.autoprovisioned).length).toBe(1);
+
+    const plan = await planSpec(SPEC, { cloud, timing: TIMING, env });
+    expect(plan.resources.filter((r) => r.action !== 'noop')).toEqual([]);
+  }, 120_000);
+
+  it('destroys to nothing: the clusters go, and the auto-created pools with them', async () => {
+    const result = await destroySpec(SPEC, { cloud, timing: TIMING, env });
+    expect(result.converged).toBe(true);
+    expect(await clusters()).toEqual([]);
+  }, 120_000);
+});
