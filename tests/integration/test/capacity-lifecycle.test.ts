@@ -1,17 +1,31 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applySpec, destroySpec, planSpec, type Cloud } from '@spillway/shared';
+import { applySpec, checkSpec, destroySpec, planSpec, type Cloud, type Spec } from '@spillway/shared';
 import { addReservation, type Sandbox } from '@spillway/sandbox';
 import { exampleSpec, repo, sandboxAndCloud, TIMING } from './helpers.js';
 
 /**
  * The capacity-classes example's lifecycle on the sandbox with the real clients: after apply, a
  * plan is all no-op (the ComputeClasses, the PDBs, and the clusters' auto-provisioning limits,
- * which GKE reads back as strings); destroy after the class scaled up leaves no cluster and so no
- * auto-created pool behind.
+ * which GKE reads back as strings); destroying the service empties the class's pools, which GKE
+ * then deletes; destroying everything after the class scaled up leaves no cluster, so no pool.
  */
-const SPEC = exampleSpec(readFileSync(join(repo, 'examples/capacity-classes.yaml'), 'utf8'));
+const TEXT = readFileSync(join(repo, 'examples/capacity-classes.yaml'), 'utf8');
+const SPEC = exampleSpec(TEXT);
+
+/** The example's service alone, on its platform read-only (an application repository's view). */
+function serviceOnly(): Spec {
+  const [platform, service] = TEXT.split(/^---$/m) as [string, string];
+  const result = checkSpec([
+    { file: 'service.yaml', text: service },
+    { file: 'platform.yaml', text: platform, reference: true },
+  ]);
+  if (!result.ok) throw new Error(JSON.stringify(result.issues));
+  return result.spec;
+}
+const napPools = async () =>
+  (await clusters()).flatMap((c) => (c.nodePools ?? []).filter((p) => p.autoscaling?.autoprovisioned));
 
 let sandbox: Sandbox;
 let cloud: Cloud;
@@ -47,7 +61,17 @@ describe('the capacity-classes example', () => {
     expect(plan.resources.filter((r) => r.action !== 'noop')).toEqual([]);
   }, 120_000);
 
-  it('destroys to nothing: the clusters go, and the auto-created pools with them', async () => {
+  it('destroys a service: its servers go, and GKE removes the pools it emptied', async () => {
+    expect((await napPools()).length).toBe(2);
+    const result = await destroySpec(serviceOnly(), { cloud, timing: TIMING, env });
+    expect(result.converged).toBe(true);
+    await sandbox.controllers.reconcile();
+    expect(await napPools()).toEqual([]);
+  }, 120_000);
+
+  it('destroys to nothing: the clusters go, and any auto-created pool with them', async () => {
+    await applySpec(SPEC, { cloud, timing: TIMING, env, allowReplace: false });
+    expect((await napPools()).length).toBe(2);
     const result = await destroySpec(SPEC, { cloud, timing: TIMING, env });
     expect(result.converged).toBe(true);
     expect(await clusters()).toEqual([]);
