@@ -21,7 +21,12 @@ export async function preflightCommand(
   const { spec, cloud, timing, progress } = ready;
   return guarded(io, async () => {
     try {
-      const report = await preflight(spec, { cloud, timing });
+      const report = await preflight(spec, {
+        cloud,
+        timing,
+        onRetry: (what, error, attempt) =>
+          io.stderr(`preflight: retrying ${what} (attempt ${attempt}): ${error}\n`),
+      });
       progress.stop();
       if (nothingRead(report)) {
         const first = report.regions.flatMap((r) => r.checks)[0]!;

@@ -194,6 +194,28 @@ describe('spillway preflight against the sandbox', () => {
   });
 });
 
+describe('spillway preflight under faults', () => {
+  it('retries a 503 through the engine, showing the retry, and still passes', async () => {
+    sandbox.faults.setPlan({
+      rules: [{ api: 'compute', method: 'regions.get', errorRate: 1, status: 503, times: 1 }],
+    });
+    try {
+      const result = await spillway(['preflight', '-f', specFor('pf-retry')]);
+      expect(result.code).toBe(0);
+      expect(result.stderr).toMatch(
+        /^preflight: retrying region (us-east4|europe-west3) \(attempt 1\): 503/m,
+      );
+      expect(sandbox.faults.log).toContainEqual({
+        api: 'compute',
+        method: 'regions.get',
+        fault: 'error 503',
+      });
+    } finally {
+      sandbox.faults.setPlan({});
+    }
+  });
+});
+
 describe('plan and apply run the same checks first', () => {
   it('apply stops on a certain failure before its first mutating call, exit 1, saying nothing was changed', async () => {
     setRegionQuota(capacity(), 'pf-apply', 'europe-west3', 'PREEMPTIBLE_NVIDIA_H100_GPUS', {

@@ -40,12 +40,14 @@ const H100_8_CLASS = (order: object[]) => ({
 
 async function run(spec: Spec, world: FakeWorld) {
   const calls: string[] = [];
+  const retries: string[] = [];
   const clock = new VirtualClock();
   const report = await preflight(spec, {
     cloud: fakeCloud(world, calls),
     timing: { ...EMULATOR_TIMING, clock, random: () => 0.5 },
+    onRetry: (what, error, attempt) => retries.push(`${what} #${attempt}: ${error}`),
   });
-  return { report, calls, clock };
+  return { report, calls, clock, retries };
 }
 
 const check = (report: PreflightReport, region: string, name: string) =>
@@ -55,7 +57,8 @@ describe('preflight reads', () => {
   it('only reads (GET, testIamPermissions, GetServerConfig, ListClusters), and retries a 503 through the engine', async () => {
     const world = fakeWorld();
     world.unavailable['/compute/v1/projects/my-project/regions/us-east4'] = 1;
-    const { report, calls, clock } = await run(specWith(), world);
+    const { report, calls, clock, retries } = await run(specWith(), world);
+    expect(retries).toEqual([expect.stringMatching(/^region us-east4 #1: 503/)]);
     expect(report.ok).toBe(true);
     expect(calls.filter((c) => !/^(GET |GetServerConfig |ListClusters )/.test(c))).toEqual([
       'POST /v1/projects/my-project:testIamPermissions',

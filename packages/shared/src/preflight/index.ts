@@ -4,7 +4,7 @@ import type { Spec } from '../spec/model.js';
 import { acceleratorChecks, classChecks, poolQuotaChecks, reservationChecks } from './checks-capacity.js';
 import { apisCheck, gpusAllRegionsCheck, networkCheck, versionChecks } from './checks-project.js';
 import { permissionsCheck } from './permissions.js';
-import { readPlatform, type Observed } from './reads.js';
+import { readPlatform, type Observed, type OnRetry } from './reads.js';
 import {
   failuresOf,
   warningsOf,
@@ -21,11 +21,14 @@ import {
 export interface PreflightOptions {
   cloud: Cloud;
   timing: Timing;
+  onRetry?: OnRetry;
 }
 
 export async function preflight(spec: Spec, options: PreflightOptions): Promise<PreflightReport> {
   const owned = spec.platforms.filter((p) => !p.reference);
-  const observed = await Promise.all(owned.map((p) => readPlatform(p, options.cloud, options.timing)));
+  const observed = await Promise.all(
+    owned.map((p) => readPlatform(p, options.cloud, options.timing, options.onRetry)),
+  );
   const regions = observed.flatMap(judge);
   return { ok: regions.every((r) => r.checks.every((c) => c.verdict !== 'failure')), regions };
 }

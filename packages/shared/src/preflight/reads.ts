@@ -67,10 +67,18 @@ const quotaMap = (list: { metric?: string; limit?: number; usage?: number }[] | 
     (list ?? []).map((q) => [String(q.metric), { limit: Number(q.limit ?? 0), usage: Number(q.usage ?? 0) }]),
   );
 
-export async function readPlatform(platform: Platform, cloud: Cloud, timing: Timing): Promise<Observed> {
+/** Told of each retry, so none is silent (the engine shows every retry it makes). */
+export type OnRetry = (what: string, error: string, attempt: number) => void;
+
+export async function readPlatform(
+  platform: Platform,
+  cloud: Cloud,
+  timing: Timing,
+  onRetry?: OnRetry,
+): Promise<Observed> {
   const deadline = timing.clock.now() + timing.readTimeoutMs;
-  const read = <T>(call: () => Promise<T>): Promise<Read<T>> =>
-    withRetries(call, timing, deadline).then(
+  const read = <T>(what: string, call: () => Promise<T>): Promise<Read<T>> =>
+    withRetries(call, timing, deadline, (e, attempt) => onRetry?.(what, describeCallError(e), attempt)).then(
       (value): Read<T> => ({ ok: true, value }),
       (error): Read<T> => {
         const e = toCallError(error);
@@ -98,14 +106,16 @@ export async function readPlatform(platform: Platform, cloud: Cloud, timing: Tim
     serverConfigs,
     reservationReads,
   ] = await Promise.all([
-    read(() => compute(`/global/networks/${encodeURIComponent(platform.network)}`)),
-    read(() => enabledServices(cloud, project)),
-    read(() => heldPermissions(cloud, project)),
-    read(async () => quotaMap((await compute('')).quotas)),
-    read(() => liveClusters(cloud, project)),
+    read(`network ${platform.network}`, () =>
+      compute(`/global/networks/${encodeURIComponent(platform.network)}`),
+    ),
+    read('enabled APIs', () => enabledServices(cloud, project)),
+    read('permissions', () => heldPermissions(cloud, project)),
+    read('project quotas', async () => quotaMap((await compute('')).quotas)),
+    read('GKE clusters', () => liveClusters(cloud, project)),
     Promise.all(
       regions.map(async (region) => {
-        const got = await read(async (): Promise<RegionInfo> => {
+        const got = await read(`region ${region}`, async (): Promise<RegionInfo> => {
           const r = await compute(`/regions/${region}`);
           return {
             quotas: quotaMap(r.quotas),
@@ -117,7 +127,7 @@ export async function readPlatform(platform: Platform, cloud: Cloud, timing: Tim
     ),
     Promise.all(
       locations.map(async (location) => {
-        const got = await read(async (): Promise<ServerConfigInfo> => {
+        const got = await read(`GKE versions in ${location}`, async (): Promise<ServerConfigInfo> => {
           const [config] = await cloud
             .container()
             .getServerConfig({ name: `projects/${project}/locations/${location}` });
@@ -133,7 +143,7 @@ export async function readPlatform(platform: Platform, cloud: Cloud, timing: Tim
     ),
     Promise.all(
       [...new Map(reservations.map((r) => [reservationKey(r), r])).values()].map(async (r) => {
-        const got = await read(async (): Promise<ReservationInfo> => {
+        const got = await read(`reservation ${r.name}`, async (): Promise<ReservationInfo> => {
           const live = await cloud
             .rest('compute')
             .request('GET', `/compute/v1/projects/${r.project}/zones/${r.zone}/reservations/${r.name}`);
@@ -167,7 +177,7 @@ export async function readPlatform(platform: Platform, cloud: Cloud, timing: Tim
   const acceleratorTypes = new Map(
     await Promise.all(
       [...zones].sort().map(async (zone) => {
-        const got = await read(async () => {
+        const got = await read(`accelerators in ${zone}`, async () => {
           const list = await compute(`/zones/${zone}/acceleratorTypes`);
           return new Set(((list.items ?? []) as { name: string }[]).map((i) => i.name));
         });
