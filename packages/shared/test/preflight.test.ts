@@ -117,6 +117,41 @@ describe('preflight judgement', () => {
     });
   });
 
+  it('checks a TPU v5e class against the TPU chip quotas regions.get lists, and says when a type has none listed', async () => {
+    const world = fakeWorld();
+    world.regionQuotas['us-east4']!.PREEMPTIBLE_TPU_LITE_PODSLICE_V5 = { limit: 2, usage: 0 };
+    const spec = specWith(({ platform }) => {
+      platform.spec.capacityClasses = [
+        {
+          name: 'v5e',
+          tpu: { type: 'tpu-v5-lite-podslice', topology: '2x2' },
+          machineType: 'ct5lp-hightpu-4t',
+          order: [{ spot: {} }],
+          namespaces: ['default'],
+          maxAccelerators: 8,
+        },
+        {
+          name: 'v6e',
+          tpu: { type: 'tpu-v6e-slice', topology: '2x2' },
+          machineType: 'ct6e-standard-4t',
+          order: [{ spot: {} }],
+          namespaces: ['default'],
+          maxAccelerators: 8,
+        },
+      ];
+    });
+    const { report } = await run(spec, world);
+    expect(check(report, 'us-east4', 'class v5e')).toMatchObject({
+      found: '8 TPU chips at most (4 a node); Spot PREEMPTIBLE_TPU_LITE_PODSLICE_V5: 2 of 2 free',
+      verdict: 'failure',
+    });
+    expect(check(report, 'us-east4', 'class v6e')).toMatchObject({
+      found: '8 TPU chips at most (4 a node); Spot: its quota not listed',
+      verdict: 'warning',
+      todo: expect.stringContaining('no tier could be checked here'),
+    });
+  });
+
   it('fails a reservation that holds another machine type; a zonal reservation is no tier of another region', async () => {
     const world = fakeWorld();
     world.reservations['us-east4-a/h100-block'] = {

@@ -193,6 +193,13 @@ export function classChecks(o: Observed, region: string): PreflightCheck[] {
         verdict: 'failure',
         todo: `no tier can give one node: raise a quota, fix or create the reservation, or add a tier that has capacity to spec.capacityClasses (${d.name}).order`,
       };
+    if (tiers.length && tiers.every((t) => t.ceiling === undefined))
+      return {
+        name,
+        found,
+        verdict: 'warning',
+        todo: `no tier could be checked here: see the quota for ${d.accelerator.type} in ${region} in the console (IAM & Admin → Quotas)`,
+      };
     const short = tiers.filter((t) => (t.ceiling ?? Infinity) < d.budget || (t.free ?? Infinity) < d.budget);
     if (short.length)
       return {
