@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { v1 } from '@google-cloud/container';
 import * as grpc from '@grpc/grpc-js';
 import * as k8s from '@kubernetes/client-node';
-import { SANDBOX_TOKEN, startSandbox, type Sandbox } from '../src/index.js';
+import { addReservation, SANDBOX_TOKEN, startSandbox, type Sandbox } from '../src/index.js';
 import { Clock } from '../src/clock.js';
 import { Faults } from '../src/faults.js';
 import { createCertificateAuthority, startKubeApiServer } from '../src/kube/index.js';
@@ -131,7 +131,18 @@ beforeAll(async () => {
     });
     kube.set(c.name, k8s.KubernetesObjectApi.makeApiClient(kc));
   }
+  // The reservation the ladder names, in us-central1-a only: two VMs.
+  addReservation(sandbox.google.states.compute.capacity!, PROJECT, {
+    name: 'h100-block',
+    zone: 'us-central1-a',
+    machineType: 'a3-highgpu-2g',
+    count: 2,
+    accelerator: { type: 'nvidia-h100-80gb', count: 2 },
+  });
 }, 60_000);
+
+const reservation = () =>
+  sandbox.google.states.compute.capacity!.reservations[PROJECT]!['us-central1-a/h100-block']!;
 
 afterAll(async () => {
   await gke?.close();
@@ -199,7 +210,7 @@ describe('nodes for a class', () => {
 
     // Two GPUs per replica and per node: a node per replica.
     expect((await nodes('gke-east', 'h100-2')).map(tierOf)).toEqual(['standard', 'standard']);
-    expect((await nodes('gke-central', 'h100-2')).map(tierOf)).toEqual([
+    expect((await nodes('gke-central', 'h100-2')).map(tierOf).sort()).toEqual([
       'reservation h100-block',
       'reservation h100-block',
     ]);
@@ -207,6 +218,7 @@ describe('nodes for a class', () => {
     const [failed] = await events('gke-east', 'FailedScaleUp');
     expect(failed.message).toContain('priority 0 (reservation h100-block): GCE_STOCKOUT');
     expect(await events('gke-central', 'FailedScaleUp')).toEqual([]);
+    expect(reservation().inUseCount).toBe(2);
 
     const pool = (await pools(CLUSTERS[0]!)).find((p) => p.name!.startsWith('nap-'))!;
     expect(pool.name).toMatch(/^nap-[a-z0-9]{8}$/);
@@ -312,6 +324,16 @@ describe('nodes for a class', () => {
     sandbox.faults.setPlan({});
     await sandbox.controllers.reconcile();
     expect((await deployment('gke-central', 'starved')).status.readyReplicas).toBe(1);
+    // Its two VMs in use, the reservation is skipped: the next tier serves.
+    expect((await nodes('gke-central', 'h100-2')).map(tierOf).sort()).toEqual([
+      'reservation h100-block',
+      'reservation h100-block',
+      'standard',
+    ]);
+    const [full] = await events('gke-central', 'FailedScaleUp');
+    expect(full.message).toContain(
+      'priority 0 (reservation h100-block): reservation h100-block is fully used (2 of 2 VMs)',
+    );
     expect(await progressing()).toMatchObject({ status: 'True', reason: 'NewReplicaSetAvailable' });
     await remove('gke-central', servers('starved', 'h100-2', 1));
   });
@@ -323,5 +345,6 @@ describe('nodes for a class', () => {
       expect(await nodes(c.name, 'h100-2')).toEqual([]);
       expect((await pools(c)).filter((p) => p.name!.startsWith('nap-'))).toEqual([]);
     }
+    expect(reservation().inUseCount).toBe(0);
   });
 });

@@ -49,8 +49,9 @@ export function addNode(
   pool: any,
   t: ClassTier,
   nowSimulated: number,
+  reservation?: { zone: string; annotations: Record<string, string> },
 ): KubeObject {
-  const zone = zoneOf(record);
+  const zone = reservation?.zone ?? zoneOf(record);
   const prefix = `gke-${cluster.name.slice(0, 9)}-${pool.name}-${digest(pool.selfLink, 4)}`;
   let i = 0;
   while (store.get('v1', 'Node', undefined, `${prefix}-${i.toString(36).padStart(4, '0')}`)) i++;
@@ -67,6 +68,7 @@ export function addNode(
         labels: nodeLabels(className, pool.name, t, zone, cluster.region, name),
         annotations: {
           [PRIORITY_ANNOTATION]: String(t.priority),
+          ...reservation?.annotations,
           ...(t.tier === 'flex-start' && t.maxRunDurationSeconds !== undefined
             ? { [EXPIRES_ANNOTATION]: String(nowSimulated + t.maxRunDurationSeconds) }
             : {}),

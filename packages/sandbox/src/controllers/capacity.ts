@@ -17,12 +17,14 @@ import {
   PRIORITY_ANNOTATION,
   recordEvent,
 } from './capacity-nodes.js';
+import { releaseVm, reservationFor, takeVm } from './capacity-reservations.js';
 
 /**
  * Node auto-creation for custom ComputeClasses (GKE-FACTS.md, "Capacity"): the replicas of a
  * Deployment that selects a class get nodes from the first priority that has capacity — a tier
- * stocked out with `--faults` (faults.ts `stockouts`), or past the cluster's accelerator limit, is
- * skipped with a FailedScaleUp event — in a pool GKE creates for that priority (`nap-…`,
+ * stocked out with `--faults` (faults.ts `stockouts`), a Specific reservation absent or fully used
+ * in Compute (capacity-reservations.ts), or past the cluster's accelerator limit, is skipped with a
+ * FailedScaleUp event — in a pool GKE creates for that priority (`nap-…`,
  * autoprovisioned, no Spillway label). With every priority out the replicas stay Pending with a
  * NotTriggerScaleUp event naming the tiers tried. Flex-start nodes go at their maxRunDurationSeconds
  * (simulated time); nodes no replica uses go, and a pool left without nodes is deleted, as NAP does.
@@ -91,8 +93,7 @@ export class Capacity {
     }
     // Classes no Deployment selects any more keep no nodes.
     for (const node of store.list('v1', 'Node', undefined, { labelSelector: COMPUTE_CLASS_LABEL })) {
-      if (!demands.has(node.metadata.labels![COMPUTE_CLASS_LABEL]!))
-        store.delete('v1', 'Node', undefined, node.metadata.name);
+      if (!demands.has(node.metadata.labels![COMPUTE_CLASS_LABEL]!)) this.removeNode(store, node);
     }
     this.deleteEmptyPools(cluster, record);
     return placements;
@@ -142,7 +143,7 @@ export class Capacity {
     }
     // Scale-down: a node no replica uses goes.
     for (const node of nodes) {
-      if (free.get(node.metadata.name) === 0) store.delete('v1', 'Node', undefined, node.metadata.name);
+      if (free.get(node.metadata.name) === 0) this.removeNode(store, node);
     }
     return placements;
   }
@@ -163,6 +164,11 @@ export class Capacity {
     const tried: string[] = [];
     for (const t of tiers) {
       const why = this.unavailable(cluster, record, className, t, perReplica);
+      const reservation = why ? undefined : this.reservation(cluster, record, t);
+      if (typeof reservation === 'string') {
+        tried.push(`priority ${t.priority} (${describeTier(t)}): ${reservation}`);
+        continue;
+      }
       if (!why) {
         for (const failure of tried)
           recordEvent(
@@ -173,12 +179,37 @@ export class Capacity {
             `Node scale up for ComputeClass ${className} failed at ${failure}; trying the next priority`,
           );
         const pool = autoCreatedPool(record, className, t, poolName(cluster.key, className, t));
-        return addNode(store, cluster, record, className, pool, t, this.ctx.clock.simulatedSeconds());
+        return addNode(
+          store,
+          cluster,
+          record,
+          className,
+          pool,
+          t,
+          this.ctx.clock.simulatedSeconds(),
+          reservation && { zone: reservation.zone, annotations: takeVm(reservation) },
+        );
       }
       tried.push(`priority ${t.priority} (${describeTier(t)}): ${why}`);
     }
     if (tiers.length === 0) return `ComputeClass ${className} has no priorities`;
     return `ComputeClass ${className} has no capacity in ${cluster.region}: tried ${tried.join('; ')}`;
+  }
+
+  /** The Compute reservation a Specific priority takes a VM from, or why it cannot (none for other tiers). */
+  private reservation(cluster: ClusterRef, record: any, t: ClassTier) {
+    if (t.reservation?.affinity !== 'Specific' || !t.reservation.name) return undefined;
+    return reservationFor(
+      this.ctx.google.states.compute.capacity,
+      t,
+      cluster.project,
+      record.locations ?? [],
+    );
+  }
+
+  private removeNode(store: ClusterRef['server']['store'], node: KubeObject) {
+    store.delete('v1', 'Node', undefined, node.metadata.name);
+    releaseVm(this.ctx.google.states.compute.capacity, node);
   }
 
   private unavailable(cluster: ClusterRef, record: any, className: string, t: ClassTier, perReplica: number) {
@@ -209,7 +240,7 @@ export class Capacity {
     })) {
       const expires = Number(node.metadata.annotations?.[EXPIRES_ANNOTATION]);
       if (!Number.isFinite(expires) || now < expires) continue;
-      store.delete('v1', 'Node', undefined, node.metadata.name);
+      this.removeNode(store, node);
       recordEvent(
         store,
         'default',

@@ -20,6 +20,8 @@ export interface ClassTier {
   /** Specific reservations name theirs; AnyBestEffort takes any and falls back to on-demand. */
   reservation?: { affinity: 'Specific' | 'AnyBestEffort'; name?: string; project?: string };
   maxRunDurationSeconds?: number;
+  /** The zones the priority may use (a reservation's, as the render sets it). */
+  zones?: string[];
 }
 
 export function tiersOf(computeClass: KubeObject): ClassTier[] {
@@ -55,6 +57,7 @@ export function tiersOf(computeClass: KubeObject): ClassTier[] {
       ...(p.maxRunDurationSeconds !== undefined
         ? { maxRunDurationSeconds: Number(p.maxRunDurationSeconds) }
         : {}),
+      ...(Array.isArray(p.location?.zones) ? { zones: p.location.zones.map(String) } : {}),
     };
   });
 }
