@@ -250,4 +250,21 @@ describe('plan and apply run the same checks first', () => {
     expect(warned.stdout).toContain('Plan:');
     expect(warned.mutating).toBe(0);
   }, 30_000);
+
+  it('does not block a re-apply: pools that exist are not created again, so a quota below their size only warns', async () => {
+    const spec = specFor('pf-reapply');
+    const applied = await spillway(['apply', '-f', spec, '--yes']);
+    expect(applied.code).toBe(0);
+    setRegionQuota(capacity(), 'pf-reapply', 'us-east4', 'PREEMPTIBLE_NVIDIA_H100_GPUS', {
+      limit: 4,
+      usage: 4,
+    });
+    const planned = await spillway(['plan', '-f', spec]);
+    expect(planned.code).toBe(0);
+    expect(planned.stderr).toContain(
+      'warning: preflight us-east4: quota PREEMPTIBLE_NVIDIA_H100_GPUS: limit 4, in use 4; pools gke-east/h100 need 0 to be created, up to 20 at nodes.max (1 of them exist: their nodes are in that usage)',
+    );
+    expect(planned.stdout).toContain('No changes');
+    expect(planned.mutating).toBe(0);
+  }, 120_000);
 });
