@@ -10,10 +10,17 @@ export function booleanInput(name: string): boolean {
   throw new Error(`input ${name} must be 'true' or 'false', not ${JSON.stringify(value)}`);
 }
 
-/** Every spec error as an annotation on the spec file, at its line and column, so a pull request shows it there. */
-export function annotate(issues: SpecIssue[], workingDirectory: string) {
+/**
+ * Every spec issue as an annotation on the spec file, at its line and column, so a pull request
+ * shows it there: errors refuse the run, warnings (what a valid spec should still change) do not.
+ */
+export function annotate(
+  issues: SpecIssue[],
+  workingDirectory: string,
+  level: 'error' | 'warning' = 'error',
+) {
   for (const issue of issues) {
-    core.error(`${issue.path ? `${issue.path}: ` : ''}${issue.message} — ${issue.hint}`, {
+    core[level](`${issue.path ? `${issue.path}: ` : ''}${issue.message} — ${issue.hint}`, {
       title: 'Spillway spec',
       file: resolve(workingDirectory, issue.file),
       startLine: issue.line,
@@ -32,10 +39,12 @@ export async function loadSpec(specPath: string, workingDirectory: string, platf
       resolve(workingDirectory),
       platformPath ? [platformPath] : [],
     );
-    if (result.ok)
+    if (result.ok) {
+      annotate(result.warnings, workingDirectory, 'warning');
       core.info(
         `${specPath} is valid: ${result.spec.platforms.length} platform(s)${platformPath ? ` (${platformPath} read-only)` : ''}, ${result.spec.services.length} service(s)`,
       );
+    }
     return result;
   });
   if (!loaded.ok) {
