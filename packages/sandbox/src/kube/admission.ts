@@ -52,6 +52,22 @@ export function admissionFor(store: ObjectStore) {
 export function podRefusal(store: ObjectStore, deployment: KubeObject): string | undefined {
   const info = store.registry.byKind('v1', 'Pod');
   if (!info || !store.admission) return undefined;
+  // Controllers ask on every pass; the answer holds until anything in the store changes.
+  const { namespace, name, generation } = deployment.metadata;
+  const key = `${namespace}/${name}/${generation}`;
+  let memo = refusals.get(store);
+  if (memo?.resourceVersion !== store.resourceVersion)
+    refusals.set(store, (memo = { resourceVersion: store.resourceVersion, answers: new Map() }));
+  if (!memo.answers.has(key)) memo.answers.set(key, refusalOf(store, info, deployment));
+  return memo.answers.get(key);
+}
+
+const refusals = new WeakMap<
+  ObjectStore,
+  { resourceVersion: string; answers: Map<string, string | undefined> }
+>();
+
+function refusalOf(store: ObjectStore, info: ResourceInfo, deployment: KubeObject): string | undefined {
   const template = deployment.spec?.template ?? {};
   const pod: KubeObject = {
     apiVersion: 'v1',
@@ -67,7 +83,7 @@ export function podRefusal(store: ObjectStore, deployment: KubeObject): string |
     spec: structuredClone(template.spec ?? {}),
   };
   try {
-    store.admission('CREATE', info, pod);
+    store.admission!('CREATE', info, pod);
     return undefined;
   } catch (e) {
     if (e instanceof KubeError) return e.message;
