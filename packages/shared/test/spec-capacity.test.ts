@@ -117,6 +117,32 @@ describe('capacity classes: platform rules', () => {
     ]);
   });
 
+  it('needs the namespaces allowed to use a class to be namespace names', () => {
+    expectIssues(
+      (d) => {
+        h100(d).namespaces = ['default', 'ML_team'];
+      },
+      [
+        'spec.capacityClasses[0].namespaces[1]: "ML_team" is not an RFC 1123 label (lower-case letters, digits and -) — use e.g. ml-team',
+      ],
+    );
+  });
+
+  it('needs a TPU machine type and a topology that parses', () => {
+    const tpu =
+      (machineType: string, topology: string): Edit =>
+      (d) => {
+        delete h100(d).accelerator;
+        Object.assign(h100(d), { tpu: { type: 'tpu-v6e-slice', topology }, machineType });
+      };
+    expectIssues(tpu('a3-highgpu-8g', '2x4'), [
+      'spec.capacityClasses[0].machineType: a3-highgpu-8g is not a TPU machine type — for tpu-v6e-slice use ct6e-standard-1t, ct6e-standard-4t, ct6e-standard-8t',
+    ]);
+    expectIssues(tpu('ct6e-standard-4t', 'eight'), [
+      'spec.capacityClasses[0].tpu.topology: "eight" is not a TPU topology — write it as GKE does, e.g. 2x4 or 2x2x1',
+    ]);
+  });
+
   it('needs exactly one key per tier', () => {
     const edit: Edit = (d) => {
       h100(d).order[1] = { onDemand: {}, spot: {} };
@@ -163,6 +189,14 @@ describe('capacity classes: platform rules', () => {
         h100(d).order[0].reservation = { any: true };
       }),
     ).toEqual([]);
+    expectIssues(
+      (d) => {
+        h100(d).order[0].reservation = { any: false };
+      },
+      [
+        'spec.capacityClasses[0].order[0].reservation.any: is false — write any: true for any matching reservation, or name one with { name, zone }',
+      ],
+    );
   });
 
   it('needs a flex-start maxRunDuration that parses and is at most 7d', () => {
