@@ -276,6 +276,16 @@ describe('capacity classes: platform rules', () => {
 });
 
 describe('capacity classes: warnings (exit 0)', () => {
+  it('warns when maxAccelerators is not a whole number of nodes', () => {
+    expect(
+      warningsAfter((d) => {
+        h100(d).maxAccelerators = 20;
+      }),
+    ).toEqual([
+      'spec.capacityClasses[0].maxAccelerators: 20 is not a multiple of the 8 accelerators of one a3-highgpu-8g node: only 16 can be used — set maxAccelerators to 16 or 24',
+    ]);
+  });
+
   it('warns about a reservation in a zone no cluster is in', () => {
     expect(
       warningsAfter((d) => {

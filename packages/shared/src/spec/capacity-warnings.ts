@@ -4,7 +4,7 @@ import type { Typed } from './rules.js';
 import type { PlatformDoc, ServiceDoc } from './schema.js';
 import { regionOf } from './catalog.js';
 import { SPOT_OR_FLEX_START_ONLY } from './capacity-catalog.js';
-import { classReplicas, reservationServes } from './capacity-rules.js';
+import { acceleratorsPerNode, classReplicas, reservationServes } from './capacity-rules.js';
 
 const located = (doc: Typed<unknown>['doc'], path: Path, message: string, hint: string): SpecIssue => ({
   file: doc.file,
@@ -25,6 +25,18 @@ export function capacityWarnings(
   const out: SpecIssue[] = [];
   for (const { doc, value } of platforms) {
     value.spec.capacityClasses.forEach((c, i) => {
+      const perNode = acceleratorsPerNode(c);
+      if (perNode && c.maxAccelerators >= perNode && c.maxAccelerators % perNode !== 0) {
+        const usable = Math.floor(c.maxAccelerators / perNode) * perNode;
+        out.push(
+          located(
+            doc,
+            ['spec', 'capacityClasses', i, 'maxAccelerators'],
+            `${c.maxAccelerators} is not a multiple of the ${perNode} accelerators of one ${c.machineType} node: only ${usable} can be used`,
+            `set maxAccelerators to ${usable} or ${usable + perNode}`,
+          ),
+        );
+      }
       c.order.forEach((tier, j) => {
         const at = ['spec', 'capacityClasses', i, 'order', j];
         const zone = tier.reservation?.zone;
