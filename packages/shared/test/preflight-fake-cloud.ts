@@ -113,6 +113,10 @@ export function fakeCloud(world: FakeWorld, calls: string[]): Cloud {
     },
     async listClusters({ parent }: { parent: string }) {
       calls.push(`ListClusters ${parent}`);
+      if (world.unavailable['ListClusters']) {
+        world.unavailable['ListClusters']--;
+        throw Object.assign(new Error('14 UNAVAILABLE: injected'), { code: 14 });
+      }
       const clusters = Object.entries(world.clusters).map(([key, pools]) => {
         const [location, name] = key.split('/');
         return {

@@ -226,6 +226,19 @@ describe('preflight judgement', () => {
   });
 });
 
+describe('when GKE cannot say which clusters exist', () => {
+  it('turns what creation would need into warnings: it cannot be sure anything is created', async () => {
+    const world = fakeWorld();
+    world.unavailable['ListClusters'] = 1_000;
+    world.regionQuotas['us-east4']!.PREEMPTIBLE_NVIDIA_H100_GPUS = { limit: 4, usage: 0 };
+    world.versions['us-east4-a'] = ['1.35.0-gke.100'];
+    const { report } = await run(specWith(), world);
+    expect(report.ok).toBe(true);
+    expect(check(report, 'us-east4', 'quota PREEMPTIBLE_NVIDIA_H100_GPUS')?.verdict).toBe('warning');
+    expect(check(report, 'us-east4', 'GKE 1.34.1-gke.1127000 in us-east4-a')?.verdict).toBe('warning');
+  });
+});
+
 describe('permissions', () => {
   it('fails when a cluster must be created without container.clusters.create, naming the role', async () => {
     const world = fakeWorld();

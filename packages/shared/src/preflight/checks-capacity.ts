@@ -1,6 +1,6 @@
 import { GPU_MACHINES } from '../spec/catalog.js';
 import type { Cluster } from '../spec/model.js';
-import { isNewPool, unreadable } from './checks-project.js';
+import { certainty, isNewPool, unreadable } from './checks-project.js';
 import { describeTier, type ClassDemand, type PoolDemand, type Tier } from './demand.js';
 import { gpuQuotaMetrics, tpuQuotaMetrics, type QuotaMetrics } from './metrics.js';
 import { reservationKey, type Observed, type Quota } from './reads.js';
@@ -133,7 +133,7 @@ function poolQuota(o: Observed, region: string, metric: string, pools: PoolDeman
     (existing ? ` (${existing} of them exist: their nodes are in that usage)` : '');
   const todo = `${QUOTA_TODO(metric, region)}, or lower nodes.initial and nodes.max`;
   // Creating a pool asks for its initial nodes at once: above the limit, GKE refuses it.
-  if (quota.limit < created) return { name, found, verdict: 'failure', todo };
+  if (quota.limit < created) return { name, found, verdict: certainty(o), todo };
   if (free < most) return { name, found, verdict: 'warning', todo };
   return { name, found, verdict: 'ok' };
 }

@@ -58,9 +58,14 @@ export function gpusAllRegionsCheck(o: Observed): PreflightCheck | undefined {
   const free = quota.limit - quota.usage;
   const found = `limit ${quota.limit}, in use ${quota.usage}; the platform could hold ${most} GPUs (${created} when its new pools are created)`;
   const todo = `request more ${GPUS_ALL_REGIONS} (IAM & Admin → Quotas) or lower the pools' nodes.max and the classes' maxAccelerators`;
-  if (quota.limit < created) return { name, found, verdict: 'failure', todo };
+  if (quota.limit < created) return { name, found, verdict: certainty(o), todo };
   if (free < most) return { name, found, verdict: 'warning', todo };
   return { name, found, verdict: 'ok' };
+}
+
+/** What creating needs is certain only when GKE said what exists; else a failure is a warning. */
+export function certainty(o: Observed): 'failure' | 'warning' {
+  return o.clusters.ok ? 'failure' : 'warning';
 }
 
 /** A pool that does not exist yet (its create asks for its initial nodes); unknown counts as new. */
@@ -100,6 +105,6 @@ export function versionChecks(o: Observed, region: string): PreflightCheck[] {
         verdict: 'warning',
         todo,
       };
-    return { name, found, verdict: 'failure', todo };
+    return { name, found, verdict: certainty(o), todo };
   });
 }

@@ -33,9 +33,8 @@ export function permissionsCheck(o: Observed): PreflightCheck {
   const missing = asked.filter((p) => !held.has(p));
   if (!missing.length) return { name, found: `all ${asked.length} the run uses are held`, verdict: 'ok' };
   const roles = [...new Set(missing.map((p) => RUN_PERMISSIONS[p]!))];
-  const creates =
-    !o.clusters.ok ||
-    o.platform.clusters.some((c) => !(o.clusters.ok && o.clusters.value.has(`${c.location}/${c.name}`)));
+  const live = o.clusters.ok ? o.clusters.value : undefined;
+  const creates = !!live && o.platform.clusters.some((c) => !live.has(`${c.location}/${c.name}`));
   const certain = creates && missing.includes('container.clusters.create');
   return {
     name,
