@@ -249,6 +249,20 @@ describe('evaluation errors and failurePolicy', () => {
     for (const o of installed.splice(0)) await client.delete(o);
   });
 
+  it('refuses a policy whose CEL does not compile when it is written, naming the field', async () => {
+    const policy = broken('Fail');
+    policy.spec.validations = [{ expression: 'object.spec.tolerations.all(t, t.key !=' }];
+    const { code, status } = await failure(apply(policy));
+    expect(code).toBe(422);
+    expect(status.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        field: 'spec.validations[0].expression',
+        message: expect.stringMatching(/^Invalid value: compilation failed: /),
+      },
+    ]);
+  });
+
   it('refuses on a CEL error when failurePolicy is Fail: an error never admits', async () => {
     const policy = broken('Fail');
     installed.push(policy, bindingFor(policy));

@@ -6,7 +6,8 @@
 import { enforcePolicies } from './admission-policy.js';
 import type { Operation } from './admission-match.js';
 import type { ResourceInfo } from './discovery.js';
-import { KubeError } from './errors.js';
+import { celSyntaxError } from './cel.js';
+import { invalid, KubeError } from './errors.js';
 import type { KubeObject, ObjectStore } from './store.js';
 
 export const COMPUTE_CLASS_KEY = 'cloud.google.com/compute-class';
@@ -29,10 +30,43 @@ export function addComputeClassToleration(pod: KubeObject) {
     ];
 }
 
+/** The API server compiles a policy's CEL when it is written: a syntax error is refused there. */
+function refuseUncompilable(policy: KubeObject) {
+  const spec = policy.spec ?? {};
+  const fields: [string, string | undefined][] = [
+    ...((spec.matchConditions ?? []) as { expression?: string }[]).map(
+      (m, i): [string, string | undefined] => [`spec.matchConditions[${i}].expression`, m.expression],
+    ),
+    ...((spec.variables ?? []) as { expression?: string }[]).map((v, i): [string, string | undefined] => [
+      `spec.variables[${i}].expression`,
+      v.expression,
+    ]),
+    ...((spec.validations ?? []) as { expression?: string; messageExpression?: string }[]).flatMap(
+      (v, i): [string, string | undefined][] => [
+        [`spec.validations[${i}].expression`, v.expression],
+        ...(v.messageExpression !== undefined
+          ? [[`spec.validations[${i}].messageExpression`, v.messageExpression] as [string, string]]
+          : []),
+      ],
+    ),
+  ];
+  const causes = fields.flatMap(([field, expression]) => {
+    // A missing expression is the schema's to refuse.
+    const error = typeof expression === 'string' ? celSyntaxError(expression) : undefined;
+    return error
+      ? [{ reason: 'FieldValueInvalid', field, message: `Invalid value: compilation failed: ${error}` }]
+      : [];
+  });
+  if (causes.length > 0)
+    throw invalid('ValidatingAdmissionPolicy', 'admissionregistration.k8s.io', policy.metadata.name, causes);
+}
+
 /** The store's admission hook: mutates `object` in place, throws a refusal. */
 export function admissionFor(store: ObjectStore) {
   return (operation: Operation, info: ResourceInfo, object: KubeObject, oldObject?: KubeObject) => {
     if (info.group === '' && info.kind === 'Pod') addComputeClassToleration(object);
+    if (info.group === 'admissionregistration.k8s.io' && info.kind === 'ValidatingAdmissionPolicy')
+      refuseUncompilable(object);
     const namespace = info.namespaced ? object.metadata.namespace : undefined;
     enforcePolicies(store, {
       operation,

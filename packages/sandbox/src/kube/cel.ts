@@ -4,9 +4,14 @@
  * throws (GKE-FACTS.md, "Libraries measured here"), as it is an evaluation error in Kubernetes.
  * Objects reach CEL as Kubernetes gives them: JSON, with whole numbers as int.
  */
-import { Environment } from '@marcbachmann/cel-js';
+import { Environment, ParseError } from '@marcbachmann/cel-js';
 
-const env = new Environment({ unlistedVariablesAreDyn: true, homogeneousAggregateLiterals: false });
+const env = new Environment({
+  unlistedVariablesAreDyn: true,
+  homogeneousAggregateLiterals: false,
+  // Kubernetes' CEL has optional types (`object.?spec`, `.orValue()`) since 1.29.
+  enableOptionalTypes: true,
+});
 const parsed = new Map<string, ReturnType<Environment['parse']>>();
 
 /** JSON as CEL sees it: whole numbers are int (BigInt here), the rest as is. */
@@ -29,3 +34,14 @@ export function evaluateCel(expression: string, context: Record<string, unknown>
 /** The first line of a CEL error: the rest is a source excerpt with a caret. */
 export const celErrorMessage = (error: unknown) =>
   (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
+
+/** The syntax error of an expression, or undefined when it parses. */
+export function celSyntaxError(expression: string): string | undefined {
+  try {
+    env.parse(expression);
+    return undefined;
+  } catch (e) {
+    if (e instanceof ParseError) return celErrorMessage(e);
+    throw e;
+  }
+}
