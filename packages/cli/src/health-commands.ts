@@ -1,4 +1,5 @@
 import {
+  CAPACITY_TIERS,
   capacityTierOf,
   inferenceExtensionOf,
   readHealth,
@@ -88,7 +89,7 @@ export function healthTable(report: HealthReport, allChecks: boolean): string {
 /** The tier a region's servers run on, and the tiers found unavailable: `on-demand (reservation unavailable)`. */
 function capacityText(r: RegionHealth): string {
   const tier = capacityTierOf(r);
-  const unavailable = [...new Set((r.capacity?.unavailable ?? []).map((u) => u.tier).filter(Boolean))];
+  const unavailable = CAPACITY_TIERS.filter((t) => r.capacity?.unavailable.some((u) => u.tier === t));
   if (!tier) return '–';
   return unavailable.length ? `${tier} (${unavailable.join(', ')} unavailable)` : tier;
 }

@@ -107,7 +107,7 @@ describe('capacity in a region whose servers select a ComputeClass', () => {
       {
         name: 'capacity',
         ok: true,
-        detail: '2 on on-demand (ComputeClass h100-2); unavailable: spot, reservation',
+        detail: '2 on on-demand (ComputeClass h100-2); unavailable: reservation, spot',
       },
     ]);
   });

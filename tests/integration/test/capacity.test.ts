@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import {
   applySpec,
   capacityTierOf,
@@ -18,7 +20,8 @@ import { exampleSpec, repo, sandboxAndCloud, TIMING } from './helpers.js';
  * on-demand stocked out converges, us-east4's servers run on flex-start and status says so; with
  * every tier out in a region, apply fails naming the tiers tried.
  */
-const SPEC = exampleSpec(readFileSync(join(repo, 'examples/capacity-classes.yaml'), 'utf8'));
+const SPEC_FILE = join(repo, 'examples/capacity-classes.yaml');
+const SPEC = exampleSpec(readFileSync(SPEC_FILE, 'utf8'));
 const POOL = 'vllm-llama3-8b-instruct';
 const TIERS = ['reservation', 'on-demand', 'flex-start', 'spot'] as const;
 
@@ -67,6 +70,29 @@ describe('a class whose first tiers are stocked out in one region', () => {
     expect(region(health, 'europe-west3').capacity!.unavailable).toEqual([]);
     expect(east.checks.find((c) => c.name === 'capacity')).toMatchObject({ ok: true });
   }, 120_000);
+
+  it('shows in spillway status, as a table and as JSON', async () => {
+    const status = (...args: string[]) =>
+      promisify(execFile)(
+        process.execPath,
+        [join(repo, 'packages/cli/dist/main.js'), 'status', '-f', SPEC_FILE, ...args],
+        { env },
+      );
+    const lines = (await status()).stdout.split('\n');
+    const at = lines[0]!.indexOf('CAPACITY');
+    const cell = (name: string) =>
+      lines
+        .find((l) => l.includes(` ${name} `))!
+        .slice(at)
+        .split(/\s{2,}/)[0];
+    expect(cell('us-east4')).toBe('flex-start (reservation, on-demand unavailable)');
+    expect(cell('europe-west3')).toBe('on-demand');
+    const json = JSON.parse((await status('--output', 'json')).stdout);
+    expect(json.regions.find((r: any) => r.region === 'us-east4').capacity).toMatchObject({
+      computeClass: 'h100-8',
+      tiers: { 'flex-start': 1 },
+    });
+  }, 60_000);
 
   it('plans no pool GKE created for the class as an orphan', async () => {
     const plan = await planSpec(SPEC, { cloud, timing: TIMING, env });

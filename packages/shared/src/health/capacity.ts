@@ -84,7 +84,7 @@ export async function readCapacity(
   const running = CAPACITY_TIERS.filter((t) => tiers[t])
     .map((t) => `${tiers[t]} on ${t}`)
     .join(', ');
-  const skipped = [...new Set(unavailable.map((u) => u.tier).filter(Boolean))];
+  const skipped = CAPACITY_TIERS.filter((t) => unavailable.some((u) => u.tier === t));
   check(
     'capacity',
     pending === 0,
