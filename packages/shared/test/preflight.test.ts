@@ -202,6 +202,22 @@ describe('preflight judgement', () => {
     });
   });
 
+  it('fails an accelerator a zone does not offer only when something must be created with it there', async () => {
+    const world = fakeWorld();
+    world.offered['us-east4-a'] = ['nvidia-l4'];
+    const name = 'accelerator nvidia-h100-80gb in us-east4-a';
+    expect(check((await run(specWith(), world)).report, 'us-east4', name)).toMatchObject({
+      found: 'not offered in us-east4-a (us-east4-a offers nvidia-l4)',
+      verdict: 'failure',
+    });
+    world.clusters['us-east4-a/gke-east'] = ['h100'];
+    expect(check((await run(specWith(), world)).report, 'us-east4', name)).toMatchObject({
+      found:
+        'not offered in us-east4-a (us-east4-a offers nvidia-l4); its pools exist, so none is created there',
+      verdict: 'warning',
+    });
+  });
+
   it('warns when a regional cluster’s accelerator is offered in some of its zones only', async () => {
     const world = fakeWorld();
     world.offered['us-east4-c'] = ['nvidia-l4'];

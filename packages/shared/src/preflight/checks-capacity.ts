@@ -35,18 +35,29 @@ function regionQuota(o: Observed, region: string, metric: string | undefined): Q
 export function acceleratorChecks(o: Observed, region: string): PreflightCheck[] {
   const checks: PreflightCheck[] = [];
   for (const cluster of o.platform.clusters.filter((c) => c.region === region)) {
-    const types = new Set(
-      o.demand
-        .filter((d) => d.accelerator.kind === 'gpu')
-        .filter((d) => (d.source === 'pool' ? d.cluster === cluster : d.clusters.includes(cluster)))
-        .map((d) => d.accelerator.type),
-    );
-    for (const type of types) checks.push(offered(o, cluster, type));
+    const users = o.demand
+      .filter((d) => d.accelerator.kind === 'gpu')
+      .filter((d) => (d.source === 'pool' ? d.cluster === cluster : d.clusters.includes(cluster)));
+    for (const type of new Set(users.map((d) => d.accelerator.type))) {
+      const of = users.filter((d) => d.accelerator.type === type);
+      // A class's pools are created when its pods need nodes; a pool, only if it is not there yet.
+      const creates: 'failure' | 'warning' = of.some((d) => d.source === 'class')
+        ? 'failure'
+        : of.some((d) => d.source === 'pool' && isNewPool(o, d))
+          ? certainty(o)
+          : 'warning';
+      checks.push(offered(o, cluster, type, creates));
+    }
   }
   return checks;
 }
 
-function offered(o: Observed, cluster: Cluster, type: string): PreflightCheck {
+function offered(
+  o: Observed,
+  cluster: Cluster,
+  type: string,
+  notOffered: 'failure' | 'warning',
+): PreflightCheck {
   const name = `accelerator ${type} in ${cluster.location}`;
   const regionRead = o.regions.get(cluster.region)!;
   if (!cluster.zonal && !regionRead.ok)
@@ -72,8 +83,10 @@ function offered(o: Observed, cluster: Cluster, type: string): PreflightCheck {
     const offers = read?.ok ? [...read.value].sort().join(', ') || 'no accelerators' : '';
     return {
       name,
-      found: `not offered in ${zones.join(', ') || cluster.location}${cluster.zonal && offers ? ` (${zone} offers ${offers})` : ''}`,
-      verdict: 'failure',
+      found:
+        `not offered in ${zones.join(', ') || cluster.location}${cluster.zonal && offers ? ` (${zone} offers ${offers})` : ''}` +
+        (notOffered === 'warning' ? '; its pools exist, so none is created there' : ''),
+      verdict: notOffered,
       todo,
     };
   }
