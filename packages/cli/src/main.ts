@@ -78,7 +78,7 @@ export async function run(argv: string[], io: Io = processIo): Promise<number> {
     program
       .command('preflight')
       .description(
-        'read only: per region, what would stop an apply (quota, accelerators offered, GKE version, reservations, network, APIs); exit 1 on a certain failure',
+        'read only: per region, what would stop an apply (quota, accelerators offered, GKE version, reservations, network, APIs, permissions); exit 1 on a certain failure',
       )
       .option('--sandbox [dir]', 'use the sandbox started with `spillway sandbox up` (its --state-dir)'),
   ).action(async (opts: EngineCommandOptions) => {
