@@ -1,6 +1,9 @@
 /**
- * Compute Engine quota metrics per accelerator, as `regions.get` names them (the Quota.Metric enum
- * of Compute v1: NVIDIA_H100_GPUS, PREEMPTIBLE_NVIDIA_H100_GPUS, COMMITTED_NVIDIA_H100_GPUS …).
+ * Compute Engine quota metrics per accelerator, as `regions.get` names them. H100, A100, A100 80GB,
+ * L4, T4 … are in the Quota.Metric enum of Compute v1 (COMMITTED_NVIDIA_H100_GPUS and friends,
+ * cloud.google.com/ruby/docs/reference/google-cloud-compute-v1/latest/Google-Cloud-Compute-V1-Quota-Metric);
+ * newer metrics (H100 Mega, H200, B200) are only strings in regions.get, same pattern. A metric a
+ * region does not list is reported as not checked, never as zero.
  * Spot and flex-start both draw on the preemptible quota ("Flex-start VMs … consume preemptible
  * quota": cloud.google.com/blog/products/compute/introducing-flex-start-vms-for-the-compute-engine-instance-api).
  * Reserved VMs took their quota when the reservation was made, so a reservation tier needs none.
