@@ -192,6 +192,28 @@ describe('the capacity-class guardrail', () => {
     await createPod('team-a', bySelector);
   });
 
+  it('judges an update on the classes it adds, so what runs on a class can still change after its namespace is dropped', async () => {
+    const running = await createPod('team-a', bySelector);
+    const outside = await createPod('intruder', {});
+    await apply({ ...guardrail[0]!, data: { [CLASS]: 'team-b' } });
+    try {
+      const relabelled = { ...running, metadata: { ...running.metadata, labels: { drained: 'yes' } } };
+      await core.replaceNamespacedPod({
+        name: running.metadata!.name!,
+        namespace: 'team-a',
+        body: relabelled,
+      });
+      const tolerating = { ...outside, spec: { ...outside.spec!, ...byToleration } };
+      const { status } = await failure(
+        core.replaceNamespacedPod({ name: outside.metadata!.name!, namespace: 'intruder', body: tolerating }),
+      );
+      expect(status.message).toContain(`pods in namespace intruder may not use compute class ${CLASS}`);
+      await failure(createPod('team-a', bySelector));
+    } finally {
+      await apply(guardrail[0]!);
+    }
+  });
+
   it('decides as the offline check does, pod by pod', async () => {
     const specs = [
       {},

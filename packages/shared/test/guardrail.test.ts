@@ -118,7 +118,7 @@ describe('guardrail: rendering', () => {
         ...policy.validations.map((v: any) => v.expression),
         ...policy.validations.flatMap((v: any) => (v.messageExpression ? [v.messageExpression] : [])),
       ];
-      expect(expressions).toHaveLength(7);
+      expect(expressions).toHaveLength(8);
       for (const e of expressions) {
         expect(() => parseCel(e)).not.toThrow();
         expect(e).not.toContain('\\');

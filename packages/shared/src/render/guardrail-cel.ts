@@ -9,28 +9,26 @@ import { COMPUTE_CLASS_KEY, SYSTEM_NAMESPACE_PREFIXES } from '../spec/pod-guardr
 const q = (s: string) => JSON.stringify(s);
 const KEY = q(COMPUTE_CLASS_KEY);
 
-/** Where the pods' spec is in the admitted object, and whether its pods belong to a DaemonSet. */
-export interface PodSource {
-  /** `object.spec` for a Pod, `object.spec.template.spec` for a workload. */
-  spec: string;
-  /** CEL that is true for a DaemonSet's pods. */
-  daemonSet: string;
-}
+/**
+ * Where the pods' spec is in the admitted object (`object`) or the one it replaces (`oldObject`),
+ * and whether its pods belong to a DaemonSet.
+ */
+export type PodSource = (root: 'object' | 'oldObject') => { spec: string; daemonSet: string };
 
-export const POD: PodSource = {
-  spec: 'object.spec',
+export const POD: PodSource = (root) => ({
+  spec: `${root}.spec`,
   daemonSet:
-    'has(object.metadata.ownerReferences) && object.metadata.ownerReferences.exists(r, ' +
+    `has(${root}.metadata.ownerReferences) && ${root}.metadata.ownerReferences.exists(r, ` +
     'has(r.apiVersion) && r.apiVersion == "apps/v1" && has(r.kind) && r.kind == "DaemonSet" && has(r.controller) && r.controller)',
-};
+});
 
-export const WORKLOAD_TEMPLATE: PodSource = {
-  spec: 'object.spec.template.spec',
+export const WORKLOAD_TEMPLATE: PodSource = (root) => ({
+  spec: `${root}.spec.template.spec`,
   daemonSet: 'request.kind.kind == "DaemonSet"',
-};
+});
 
 /** Does the pod use class `c` (a comprehension variable): by node selector, required node affinity, or toleration. */
-function usesClassC({ spec, daemonSet }: PodSource): string {
+function usesClassC({ spec, daemonSet }: ReturnType<PodSource>): string {
   const required = `${spec}.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution`;
   return [
     `(has(${spec}.nodeSelector) && ${KEY} in ${spec}.nodeSelector && ${spec}.nodeSelector[${KEY}] == c)`,
@@ -54,10 +52,12 @@ export function guardrailCel(
   return {
     /** Params-free, so a missing ConfigMap can never make them fail for pods that use no class. */
     notManagedNamespace: `!(${SYSTEM_NAMESPACE_PREFIXES.map((p) => `request.namespace.startsWith(${q(p)})`).join(' || ')})`,
-    usesGuardedClass: `${classes}.exists(c, ${usesClassC(pods)})`,
-    usedClasses: `${classes}.filter(c, ${usesClassC(pods)})`,
-    refusedClasses: `variables.usedClasses.filter(c, !(params != null && has(params.data) && c in params.data && ${permitted}))`,
-    paramsPresent: 'params != null',
+    usesGuardedClass: `${classes}.exists(c, ${usesClassC(pods('object'))})`,
+    usedClasses: `${classes}.filter(c, ${usesClassC(pods('object'))})`,
+    // An update judges only what it adds: finalizers, labels and scaling of what already runs pass.
+    newClasses: `variables.usedClasses.filter(c, oldObject == null || !(${usesClassC(pods('oldObject'))}))`,
+    refusedClasses: `variables.newClasses.filter(c, !(params != null && has(params.data) && c in params.data && ${permitted}))`,
+    paramsPresent: 'params != null || size(variables.newClasses) == 0',
     paramsMissingMessage:
       `the guardrail's params ConfigMap ${params.namespace}/${params.name} is missing, so pods that use a compute class ` +
       'are refused until it is back: run spillway apply, which recreates it',

@@ -12,6 +12,8 @@
  *   null: with Deny the API server refuses every matching request before any matchCondition
  *   runs (kubernetes/kubernetes#133827), i.e. every pod in the cluster.
  * - failurePolicy Fail: an evaluation error refuses, it never admits.
+ * - An UPDATE is judged on the classes it adds: an object already using a class keeps working
+ *   (finalizers, labels, a ReplicaSet's scaling) after its namespace is dropped from the class.
  * - The ConfigMap lives in kube-system: a tenant who may edit `default` must not grant itself a class.
  */
 import type { CapacityClassSpec } from '../spec/schema.js';
@@ -88,6 +90,7 @@ function policy(
       ],
       variables: [
         { name: 'usedClasses', expression: cel.usedClasses },
+        { name: 'newClasses', expression: cel.newClasses },
         { name: 'refusedClasses', expression: cel.refusedClasses },
       ],
       validations: [
