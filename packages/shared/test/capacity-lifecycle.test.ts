@@ -14,6 +14,7 @@ import { engineContext } from '../src/engine/types.js';
 import type { ResourceType } from '../src/render/graph.js';
 import type { Pending } from '../src/engine/types.js';
 import { fakeWorld } from './engine-fake.js';
+import { exampleSpec } from './helpers.js';
 
 const EXAMPLE = readFileSync(
   fileURLToPath(new URL('../../../examples/capacity-classes.yaml', import.meta.url)),
@@ -68,6 +69,45 @@ describe('pools GKE creates for a capacity class', () => {
     } as unknown as Cloud;
     const orphans = await findOrphans(spec, state, engineContext(spec, cloud));
     expect(orphans.map((o) => o.id)).toEqual(['container.nodePool/my-project/us-east4-a/gke-east/h100']);
+  });
+});
+
+describe('what a spec that stops using capacity classes leaves behind', () => {
+  it('the platform’s ComputeClasses and the service’s PodDisruptionBudgets are orphans', async () => {
+    // The example without classes: the same platform, clusters and service, on accelerator pools.
+    const spec = exampleSpec();
+    const state = renderDesiredState(spec);
+    const left = (kind: string) =>
+      kind === 'ComputeClass'
+        ? [{ metadata: { name: 'h100-8', labels: { 'spillway.dev/platform': 'inference-prod' } } }]
+        : kind === 'PodDisruptionBudget'
+          ? [
+              {
+                metadata: {
+                  name: 'vllm-llama3-8b-instruct',
+                  namespace: 'default',
+                  labels: { 'spillway.dev/service': 'food-review' },
+                },
+              },
+            ]
+          : [];
+    const cloud = {
+      container: () => ({
+        listClusters: async () => [{ clusters: [] }],
+        getCluster: async () => [{ status: 'RUNNING', endpoint: '10.0.0.1', masterAuth: {} }],
+      }),
+      kube: () => ({ list: async (_apiVersion: string, kind: string) => left(kind) }),
+      rest: (api: string) => ({
+        request: async () => (api === 'gkehub' ? { resources: [] } : { items: [] }),
+      }),
+    } as unknown as Cloud;
+    const orphans = await findOrphans(spec, state, engineContext(spec, cloud));
+    expect(orphans.map((o) => o.id).sort()).toEqual([
+      'kubernetes/gke-east/cloud.google.com/ComputeClass/_cluster/h100-8',
+      'kubernetes/gke-east/policy/PodDisruptionBudget/default/vllm-llama3-8b-instruct',
+      'kubernetes/gke-west/cloud.google.com/ComputeClass/_cluster/h100-8',
+      'kubernetes/gke-west/policy/PodDisruptionBudget/default/vllm-llama3-8b-instruct',
+    ]);
   });
 });
 

@@ -13,6 +13,7 @@ import {
   type Spec,
 } from '../src/index.js';
 import { clusterHandler } from '../src/engine/gke-handlers.js';
+import { SERVICE_KINDS } from '../src/render/service-record.js';
 import { exampleSpec, specText } from './helpers.js';
 
 const EXAMPLE = readFileSync(
@@ -155,6 +156,17 @@ describe('capacity classes: the service on a class', () => {
         unhealthyPodEvictionPolicy: 'AlwaysAllow',
       },
     });
+  });
+
+  it('names every kind the service renders in SERVICE_KINDS, so a dropped service’s PDB is found too', () => {
+    const listed = new Set(SERVICE_KINDS.map((k) => `${k.apiVersion}/${k.kind}`));
+    const kinds = rendered.flatMap((r) =>
+      r.type === 'kubernetes.object' && r.owner.service
+        ? [`${r.manifest.apiVersion}/${r.manifest.kind}`]
+        : [],
+    );
+    expect(kinds).toContain('policy/v1/PodDisruptionBudget');
+    expect(kinds.filter((k) => !listed.has(k))).toEqual([]);
   });
 
   it('leaves a platform and service without classes as they were: no ComputeClass, PDB or cluster autoscaling', () => {

@@ -134,6 +134,17 @@ export async function findOrphans(
   return orphans;
 }
 
+/**
+ * Kinds a spec can stop rendering altogether while keeping its services and platform: a platform
+ * that drops its last capacity class, a service that leaves its class. Listed on every run (one
+ * list per cluster each; a kind a cluster does not serve lists as empty) so what is left of them
+ * is found.
+ */
+const STOPPABLE_KINDS = [
+  { apiVersion: 'cloud.google.com/v1', kind: 'ComputeClass' },
+  { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+];
+
 /** Objects labelled for a service (or the platform) in the spec, in its clusters, that it no longer renders. */
 async function kubeOrphans(
   spec: Spec,
@@ -145,7 +156,11 @@ async function kubeOrphans(
   const kinds = new Map<string, { apiVersion: string; kind: string }>();
   const dropped = await droppedServices(spec, ctx, retry);
   const rendered = state.resources.flatMap((r) => (r.type === 'kubernetes.object' ? [r.manifest] : []));
-  for (const { apiVersion, kind } of [...rendered, ...(dropped.length ? SERVICE_KINDS : [])])
+  for (const { apiVersion, kind } of [
+    ...rendered,
+    ...(dropped.length ? SERVICE_KINDS : []),
+    ...STOPPABLE_KINDS,
+  ])
     kinds.set(`${apiVersion}/${kind}`, { apiVersion, kind });
   const owners = [
     ...spec.services.map((s) => ({

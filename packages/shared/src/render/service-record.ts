@@ -28,6 +28,7 @@ export const SERVICE_KINDS: readonly { apiVersion: string; kind: string }[] = [
   ['monitoring.googleapis.com/v1', 'PodMonitoring'],
   ['networking.gke.io/v1', 'GCPBackendPolicy'],
   ['networking.gke.io/v1', 'HealthCheckPolicy'],
+  ['policy/v1', 'PodDisruptionBudget'],
   ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
   ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
   ['rbac.authorization.k8s.io/v1', 'Role'],
