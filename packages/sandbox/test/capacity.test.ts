@@ -33,6 +33,9 @@ const computeClass = (name: string, priorities: unknown[], extra: Record<string,
   metadata: { name },
   spec: { priorities, nodePoolAutoCreation: { enabled: true }, whenUnsatisfiable: 'DoNotScaleUp', ...extra },
 });
+/** Simulated durations far longer than a test takes at 1 ms per simulated second, then skipped with advance(). */
+const DAY = 86_400;
+
 const h100 = {
   machineType: 'a3-highgpu-2g',
   gpu: { type: 'nvidia-h100-80gb', count: 2, driverVersion: 'latest' },
@@ -40,7 +43,7 @@ const h100 = {
 const LADDER = [
   { ...h100, reservations: { affinity: 'Specific', specific: [{ name: 'h100-block', project: PROJECT }] } },
   { ...h100 },
-  { ...h100, flexStart: { enabled: true }, maxRunDurationSeconds: 3600 },
+  { ...h100, flexStart: { enabled: true }, maxRunDurationSeconds: DAY },
   { ...h100, spot: true },
 ];
 
@@ -50,6 +53,7 @@ const servers = (name: string, className: string, replicas = 2) => ({
   metadata: { name, namespace: 'default' },
   spec: {
     replicas,
+    progressDeadlineSeconds: DAY,
     selector: { matchLabels: { app: name } },
     template: {
       metadata: { labels: { app: name } },
@@ -249,12 +253,12 @@ describe('nodes for a class', () => {
     expect(first!.metadata!.labels).toMatchObject({
       'cloud.google.com/gke-provisioning': 'flex-start',
       'cloud.google.com/gke-flex-start': 'true',
-      'cloud.google.com/gke-max-run-duration-seconds': '3600',
+      'cloud.google.com/gke-max-run-duration-seconds': String(DAY),
     });
     const flexPool = (await pools(CLUSTERS[0]!)).find(
       (p) => p.name === first!.metadata!.labels!['cloud.google.com/gke-nodepool'],
     )!;
-    expect(flexPool.config).toMatchObject({ flexStart: true, maxRunDuration: { seconds: '3600' } });
+    expect(flexPool.config).toMatchObject({ flexStart: true, maxRunDuration: { seconds: String(DAY) } });
 
     sandbox.faults.setPlan({
       stockouts: [
@@ -263,7 +267,7 @@ describe('nodes for a class', () => {
         { region: 'us-east4', tier: 'flex-start' },
       ],
     });
-    sandbox.clock.advance(3600);
+    sandbox.clock.advance(DAY);
     await sandbox.controllers.reconcile();
     const after = await nodes('gke-east', 'flex');
     expect(after.map((n: any) => n.metadata.name)).not.toContain(first!.metadata!.name);
@@ -317,7 +321,7 @@ describe('nodes for a class', () => {
         d.status.conditions.find((c: any) => c.type === 'Progressing'),
       );
     expect(await progressing()).toMatchObject({ status: 'True', reason: 'ReplicaSetUpdated' });
-    sandbox.clock.advance(600); // the default progressDeadlineSeconds
+    sandbox.clock.advance(DAY); // its progressDeadlineSeconds
     await sandbox.controllers.reconcile();
     expect(await progressing()).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
 
@@ -346,5 +350,32 @@ describe('nodes for a class', () => {
       expect((await pools(c)).filter((p) => p.name!.startsWith('nap-'))).toEqual([]);
     }
     expect(reservation().inUseCount).toBe(0);
+  });
+
+  it('moves replicas back up the ladder with activeMigration once a better tier has capacity', async () => {
+    sandbox.faults.setPlan({ stockouts: [{ region: 'us-central1', tier: 'reservation' }] });
+    await create(
+      'gke-central',
+      computeClass('migrating', LADDER, { activeMigration: { optimizeRulePriority: true } }),
+    );
+    await create('gke-central', servers('moved', 'migrating', 1));
+    await sandbox.controllers.reconcile();
+    expect((await nodes('gke-central', 'migrating')).map(tierOf)).toEqual(['standard']);
+
+    sandbox.faults.setPlan({});
+    // One pass adds a reservation node; the next moves the replica to it and the on-demand node goes.
+    await sandbox.controllers.reconcile();
+    await sandbox.controllers.reconcile();
+    const [node] = await nodes('gke-central', 'migrating');
+    expect((await nodes('gke-central', 'migrating')).map(tierOf)).toEqual(['reservation h100-block']);
+    const pod = (await client('gke-central').read({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'moved-0', namespace: 'default' },
+    })) as any;
+    expect(pod.spec.nodeName).toBe(node!.metadata!.name);
+    expect((await deployment('gke-central', 'moved')).status.readyReplicas).toBe(1);
+    expect(reservation().inUseCount).toBe(1);
+    await remove('gke-central', servers('moved', 'migrating', 1));
   });
 });

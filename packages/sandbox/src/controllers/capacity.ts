@@ -145,7 +145,44 @@ export class Capacity {
     for (const node of nodes) {
       if (free.get(node.metadata.name) === 0) this.removeNode(store, node);
     }
+    const used = nodes.filter((n) => (free.get(n.metadata.name) ?? 0) > 0);
+    if (computeClass.spec?.activeMigration?.optimizeRulePriority === true && !pending)
+      this.migrateUp(cluster, record, computeClass, tiers, used, demands[0]?.perReplica ?? 0);
     return placements;
+  }
+
+  /**
+   * Active migration: while a replica runs on a lower priority than one that has capacity now, a
+   * node of the better priority is added; the next pass places replicas there first and the worse
+   * node, left empty, goes (the new node is ready before the old one drains, as GKE migrates).
+   */
+  private migrateUp(
+    cluster: ClusterRef,
+    record: any,
+    computeClass: KubeObject,
+    tiers: ClassTier[],
+    used: KubeObject[],
+    perReplica: number,
+  ) {
+    const worst = Math.max(-1, ...used.map(priorityOf));
+    const className = computeClass.metadata.name;
+    for (const t of tiers.filter((t) => t.priority < worst)) {
+      if (this.unavailable(cluster, record, className, t, perReplica)) continue;
+      const reservation = this.reservation(cluster, record, t);
+      if (typeof reservation === 'string') continue;
+      const pool = autoCreatedPool(record, className, t, poolName(cluster.key, className, t));
+      addNode(
+        cluster.server.store,
+        cluster,
+        record,
+        className,
+        pool,
+        t,
+        this.ctx.clock.simulatedSeconds(),
+        reservation && { zone: reservation.zone, annotations: takeVm(reservation) },
+      );
+      return;
+    }
   }
 
   /** A new node from the first priority with capacity, or why there is none (the tiers tried). */
