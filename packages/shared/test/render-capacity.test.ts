@@ -14,6 +14,7 @@ import {
 } from '../src/index.js';
 import { clusterHandler } from '../src/engine/gke-handlers.js';
 import { SERVICE_KINDS } from '../src/render/service-record.js';
+import { machineShape } from '../src/spec/capacity-catalog.js';
 import { exampleSpec, specText } from './helpers.js';
 
 const EXAMPLE = readFileSync(
@@ -209,6 +210,34 @@ describe('capacity classes: the cluster', () => {
       .resourceLimits;
     // 3 zones × 2 nodes × 2 GPUs of the pool, and the class's 16.
     expect(limits.find((l: any) => l.resourceType === 'nvidia-h100-80gb').maximum).toBe(12 + 16);
+  });
+
+  it('knows the vCPUs and memory of the machine types a cluster names, and counts an unknown one as large', () => {
+    expect(
+      [
+        'c2-standard-16',
+        'n1-highmem-8',
+        'n2-custom-8-32768',
+        'e2-medium',
+        'c3-standard-8-lssd',
+        'g2-standard-24',
+      ].map(machineShape),
+    ).toEqual([
+      { vcpus: 16, memoryGb: 64 },
+      { vcpus: 8, memoryGb: 52 },
+      { vcpus: 8, memoryGb: 32 },
+      { vcpus: 2, memoryGb: 4 },
+      { vcpus: 8, memoryGb: 32 },
+      { vcpus: 24, memoryGb: 96 },
+    ]);
+    expect(machineShape('z9-mystery')).toBeUndefined();
+    const spec = capacitySpec((d) => {
+      d.platform.spec.clusters[0].machineType = 'z9-mystery';
+    });
+    const limits = (clusterOf(renderDesiredState(spec).resources, 'gke-west').body.autoscaling as any)
+      .resourceLimits;
+    // Three default nodes counted as a4-highgpu-8g (224 vCPUs), so the limit never stops a scale-up.
+    expect(limits[0]).toEqual({ resourceType: 'cpu', maximum: 3 * 224 + 2 * 208 });
   });
 
   it('sees a cluster whose auto-provisioning differs from the classes’ budget as an update, and sends it', async () => {

@@ -8,6 +8,9 @@ import { acceleratorsPerNode } from '../spec/capacity-rules.js';
  */
 export const REGIONAL_CLUSTER_ZONES = 3;
 
+/** a4-highgpu-8g, the largest machine in the tables. */
+const LARGEST_SHAPE = { vcpus: 224, memoryGb: 3968 };
+
 /** One of node auto-provisioning's cluster-wide limits (cpu in vCPUs, memory in GB, accelerators in count). */
 export interface ResourceLimit {
   resourceType: string;
@@ -37,9 +40,11 @@ export function clusterAutoscaling(
   let vcpus = 0;
   let memoryGb = 0;
   const addNodes = (machineType: string, nodes: number) => {
-    const shape = machineShape(machineType);
-    vcpus += (shape?.vcpus ?? 0) * nodes;
-    memoryGb += (shape?.memoryGb ?? 0) * nodes;
+    // A shape we cannot tell counts as the largest we know: a limit below what the cluster already
+    // runs would stop every scale-up, a generous one only leaves the accelerator budget to bind.
+    const shape = machineShape(machineType) ?? LARGEST_SHAPE;
+    vcpus += shape.vcpus * nodes;
+    memoryGb += shape.memoryGb * nodes;
   };
   const addAccelerators = (type: string, count: number) =>
     accelerators.set(type, (accelerators.get(type) ?? 0) + count);

@@ -72,14 +72,23 @@ const ACCELERATOR_SHAPES: Readonly<Record<string, MachineShape>> = {
 /** GB of memory per vCPU of the predefined general-purpose shapes (N1's are 3.75, 6.5, 0.9). */
 const MEMORY_PER_VCPU: Record<string, number> = { standard: 4, highmem: 8, highcpu: 1 };
 
+/** E2 shared-core machine types (vCPUs they may burst to). */
+const SHARED_CORE: Readonly<Record<string, MachineShape>> = {
+  'e2-micro': { vcpus: 2, memoryGb: 1 },
+  'e2-small': { vcpus: 2, memoryGb: 2 },
+  'e2-medium': { vcpus: 2, memoryGb: 4 },
+};
+
 /**
- * vCPUs and memory of a machine type: the accelerator table, else a predefined `FAMILY-SHAPE-N`
- * (g2-standard-N included), else undefined.
+ * vCPUs and memory of a machine type: the tables above, a predefined `FAMILY-SHAPE-N` (g2 and
+ * `-lssd` variants included), a custom `FAMILY-custom-N-MB`, else undefined.
  */
 export function machineShape(machineType: string): MachineShape | undefined {
-  const known = ACCELERATOR_SHAPES[machineType];
+  const known = ACCELERATOR_SHAPES[machineType] ?? SHARED_CORE[machineType];
   if (known) return known;
-  const match = /^([a-z0-9]+)-(standard|highmem|highcpu)-(\d+)$/.exec(machineType);
+  const custom = /^(?:[a-z0-9]+-)?custom-(\d+)-(\d+)(?:-ext)?$/.exec(machineType);
+  if (custom) return { vcpus: Number(custom[1]), memoryGb: Math.ceil(Number(custom[2]) / 1024) };
+  const match = /^([a-z0-9]+)-(standard|highmem|highcpu)-(\d+)(?:-lssd)?$/.exec(machineType);
   if (!match) return undefined;
   const vcpus = Number(match[3]);
   const perVcpu =
