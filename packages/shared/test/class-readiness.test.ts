@@ -46,6 +46,15 @@ describe('readiness of model servers on a ComputeClass', () => {
     );
   });
 
+  it('fails at once when its pods cannot be created, with the reason', () => {
+    const refused = status(0, [
+      { type: 'ReplicaFailure', status: 'True', reason: 'FailedCreate', message: 'admission webhook denied' },
+    ]);
+    expect(() => kubeObjectHandler.ready(onClass, refused)).toThrow(
+      'Deployment default/llm in gke-east: its pods cannot be created (FailedCreate): admission webhook denied',
+    );
+  });
+
   it('leaves servers on the clusters’ own pools as they were: ready once they exist', () => {
     const onPools = servers({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
     expect(selectedComputeClass(onPools.manifest)).toBeUndefined();

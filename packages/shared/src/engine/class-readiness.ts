@@ -3,9 +3,10 @@ import { OperationFailed } from './operation-failed.js';
 
 /**
  * Model servers on a ComputeClass get their nodes only once they ask for them, so apply waits for
- * one to be ready: that is when the capacity arrived. A rollout that made no progress within its
- * deadline (Progressing False, ProgressDeadlineExceeded: every tier out, say) fails the run with
- * the Deployment's own account of why, instead of waiting out the engine's timeout.
+ * one to be ready: that is when the capacity arrived. Pods that cannot be created (ReplicaFailure:
+ * admission refused them) or a rollout that made no progress within its deadline (Progressing
+ * False, ProgressDeadlineExceeded: every tier out, say) fail the run with the Deployment's own
+ * account of why, instead of waiting out the engine's timeout.
  */
 const COMPUTE_CLASS = 'cloud.google.com/compute-class';
 
@@ -17,6 +18,11 @@ export function selectedComputeClass(manifest: KubeManifest): string | undefined
 export function classServersReady(title: string, computeClass: string, live: any): boolean {
   if (Number(live?.status?.readyReplicas ?? 0) > 0) return true;
   const conditions: any[] = live?.status?.conditions ?? [];
+  const replicaFailure = conditions.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (replicaFailure)
+    throw new OperationFailed(
+      `${title}: its pods cannot be created (${replicaFailure.reason}): ${replicaFailure.message} — fix what refuses them, then run apply again`,
+    );
   const progressing = conditions.find((c) => c.type === 'Progressing');
   if (progressing?.status !== 'False' || progressing.reason !== 'ProgressDeadlineExceeded') return false;
   const available = conditions.find((c) => c.type === 'Available')?.message;
