@@ -255,14 +255,15 @@ describe('plan and apply run the same checks first', () => {
     const spec = specFor('pf-reapply');
     const applied = await spillway(['apply', '-f', spec, '--yes']);
     expect(applied.code).toBe(0);
+    // No usage by others: what regions.get reports in use is the applied pool's 3 nodes × 2 GPUs.
     setRegionQuota(capacity(), 'pf-reapply', 'us-east4', 'PREEMPTIBLE_NVIDIA_H100_GPUS', {
       limit: 4,
-      usage: 4,
+      usage: 0,
     });
     const planned = await spillway(['plan', '-f', spec]);
     expect(planned.code).toBe(0);
     expect(planned.stderr).toContain(
-      'warning: preflight us-east4: quota PREEMPTIBLE_NVIDIA_H100_GPUS: limit 4, in use 4; pools gke-east/h100 need 0 to be created, up to 20 at nodes.max (1 of them exist: their nodes are in that usage)',
+      'warning: preflight us-east4: quota PREEMPTIBLE_NVIDIA_H100_GPUS: limit 4, in use 6; pools gke-east/h100 need 0 to be created, up to 20 at nodes.max (1 of them exist: their nodes are in that usage)',
     );
     expect(planned.stdout).toContain('No changes');
     expect(planned.mutating).toBe(0);

@@ -4,6 +4,7 @@ import { Clock } from './clock.js';
 import { Faults, type FaultPlan } from './faults.js';
 import { startGke, type GkeDurations, type GkeServers } from './gke/index.js';
 import {
+  nodePoolUsage,
   gcloudEndpointOverrides,
   startGoogleApis,
   type GoogleApis,
@@ -58,9 +59,15 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const key = (c: { project: string; location: string; name: string }) =>
     `${c.project}/${c.location}/${c.name}`;
   // The control planes call into the controllers, which start once GKE is up.
-  const live: { controllers?: Controllers } = {};
+  const live: { controllers?: Controllers; gke?: GkeServers } = {};
 
-  const google = await startGoogleApis({ clock, faults, ...options.google });
+  const google = await startGoogleApis({
+    clock,
+    faults,
+    ...options.google,
+    // Compute's regional usage counts the accelerators of the node pools GKE runs.
+    compute: { ...options.google?.compute, usage: nodePoolUsage(() => live.gke?.model.state) },
+  });
   const gke = await startGke({
     clock,
     faults,
@@ -88,6 +95,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       },
     },
   });
+  live.gke = gke;
   const controllers = startControllers({
     clock,
     faults,

@@ -9,6 +9,7 @@ import {
   setAcceleratorTypes,
   setProjectQuota,
   setRegionQuota,
+  nodePoolUsage,
   withholdPermissions,
 } from '../src/google/index.js';
 import { startHarness, type Harness } from './google-helpers.js';
@@ -156,5 +157,48 @@ describe('Resource Manager testIamPermissions', () => {
     });
     expect(none.data).toEqual({});
     expect(isMutatingCall('cloudresourcemanager projects.testIamPermissions')).toBe(false);
+  });
+});
+
+describe('usage from the node pools GKE runs', () => {
+  it('adds each pool’s nodes × GPUs to the metric it draws on, in its region and in GPUS_ALL_REGIONS', async () => {
+    const gkeState = {
+      clusters: {
+        'my-project/us-east4-a/gke-east': {
+          selfLink: `https://container.googleapis.com/v1/projects/${P}/locations/us-east4-a/clusters/gke-east`,
+          location: 'us-east4-a',
+          nodePools: [
+            {
+              name: 'h100',
+              status: 'RUNNING',
+              locations: ['us-east4-a'],
+              initialNodeCount: 3,
+              config: {
+                spot: true,
+                accelerators: [{ acceleratorType: 'nvidia-h100-80gb', acceleratorCount: 2 }],
+              },
+            },
+            { name: 'default-pool', status: 'RUNNING', initialNodeCount: 3, config: {} },
+          ],
+        },
+      },
+    };
+    const usage = nodePoolUsage(() => gkeState);
+    expect(usage(P, 'us-east4')).toEqual({ PREEMPTIBLE_NVIDIA_H100_GPUS: 6 });
+    expect(usage(P, 'europe-west3')).toEqual({});
+    expect(usage('other-project', 'us-east4')).toEqual({});
+    const harness = await startHarness({}, { compute: { usage } });
+    try {
+      const region = await harness.call('compute', 'GET', compute('/regions/us-east4'));
+      expect(region.data.quotas).toContainEqual({
+        metric: 'PREEMPTIBLE_NVIDIA_H100_GPUS',
+        limit: 64,
+        usage: 6,
+      });
+      const project = await harness.call('compute', 'GET', compute(''));
+      expect(project.data.quotas).toContainEqual({ metric: 'GPUS_ALL_REGIONS', limit: 256, usage: 6 });
+    } finally {
+      await harness.apis.close();
+    }
   });
 });

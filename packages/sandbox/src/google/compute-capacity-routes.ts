@@ -8,9 +8,15 @@ import {
   reservationView,
 } from './compute-capacity.js';
 import type { ComputeState } from './compute-state.js';
+import type { AcceleratorUsage } from './compute-usage.js';
 
-export function capacityRoutes(state: ComputeState): TappedRoute[] {
+export function capacityRoutes(state: ComputeState, usage: AcceleratorUsage = () => ({})): TappedRoute[] {
   const capacity = () => (state.capacity ??= createCapacityState());
+  const gpusInUse = (project: string) =>
+    state.regions
+      .flatMap((r) => Object.entries(usage(project, r)))
+      .filter(([metric]) => metric.endsWith('_GPUS'))
+      .reduce((n, [, count]) => n + count, 0);
   const base = '/compute/v1/projects/{project}';
   return [
     {
@@ -18,13 +24,25 @@ export function capacityRoutes(state: ComputeState): TappedRoute[] {
       path: base,
       name: 'projects.get',
       handler: (req) =>
-        projectView(capacity(), req.params.project!, defaultProjectNumber(req.params.project!)),
+        projectView(
+          capacity(),
+          req.params.project!,
+          defaultProjectNumber(req.params.project!),
+          gpusInUse(req.params.project!),
+        ),
     },
     {
       method: 'GET',
       path: `${base}/regions/{region}`,
       name: 'regions.get',
-      handler: (req) => regionView(capacity(), state.regions, req.params.project!, req.params.region!),
+      handler: (req) =>
+        regionView(
+          capacity(),
+          state.regions,
+          req.params.project!,
+          req.params.region!,
+          usage(req.params.project!, req.params.region!),
+        ),
     },
     {
       method: 'GET',

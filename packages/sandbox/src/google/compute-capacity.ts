@@ -55,6 +55,12 @@ const GPUS: Record<string, { stem: string; description: string; maxPerVm: number
 
 const DEFAULT_GPU_LIMIT = 64;
 
+/** The quota metric a GPU draws on: NVIDIA_H100_GPUS, or PREEMPTIBLE_NVIDIA_H100_GPUS for Spot. */
+export function gpuMetric(type: string, preemptible: boolean): string | undefined {
+  const stem = GPUS[type]?.stem;
+  return stem && `${preemptible ? 'PREEMPTIBLE_' : ''}${stem}_GPUS`;
+}
+
 /** The regional quotas every project starts with in the sandbox (metric → value). */
 function defaultRegionQuotas(): Record<string, QuotaValue> {
   const quotas: Record<string, QuotaValue> = {
@@ -94,10 +100,16 @@ function checkZone(regions: string[], project: string, zone: string) {
 }
 
 /** `regions.get`: the Region resource with its quotas (metric, limit, usage), as Compute returns it. */
-export function regionView(capacity: CapacityState, regions: string[], project: string, region: string) {
+export function regionView(
+  capacity: CapacityState,
+  regions: string[],
+  project: string,
+  region: string,
+  inUse: Record<string, number> = {},
+) {
   if (!regions.includes(region))
     throw new ApiError(404, `The resource 'projects/${project}/regions/${region}' was not found`, 'notFound');
-  const quotas = { ...defaultRegionQuotas(), ...capacity.regionQuotas[project]?.[region] };
+  const quotas = withUsage({ ...defaultRegionQuotas(), ...capacity.regionQuotas[project]?.[region] }, inUse);
   return {
     kind: 'compute#region',
     id: String(1000 + regions.indexOf(region)),
@@ -112,15 +124,28 @@ export function regionView(capacity: CapacityState, regions: string[], project: 
   };
 }
 
-/** `projects.get`: the Project resource with its global quotas. */
-export function projectView(capacity: CapacityState, project: string, projectNumber: string) {
+/** The usage a test set, plus what the sandbox's own node pools use. */
+function withUsage(quotas: Record<string, QuotaValue>, inUse: Record<string, number>) {
+  const out: Record<string, QuotaValue> = {};
+  for (const [metric, q] of Object.entries(quotas))
+    out[metric] = { limit: q.limit, usage: q.usage + (inUse[metric] ?? 0) };
+  return out;
+}
+
+/** `projects.get`: the Project resource with its global quotas (GPUs in use: `gpusInUse`, every region's). */
+export function projectView(capacity: CapacityState, project: string, projectNumber: string, gpusInUse = 0) {
   return {
     kind: 'compute#project',
     id: projectNumber,
     creationTimestamp: '2024-01-01T00:00:00.000-08:00',
     name: project,
     commonInstanceMetadata: { kind: 'compute#metadata', fingerprint: 'sandbox=' },
-    quotas: asList({ ...DEFAULT_PROJECT_QUOTAS, ...capacity.projectQuotas[project] }),
+    quotas: asList(
+      withUsage(
+        { ...DEFAULT_PROJECT_QUOTAS, ...capacity.projectQuotas[project] },
+        { GPUS_ALL_REGIONS: gpusInUse },
+      ),
+    ),
     selfLink: `${LINK}projects/${project}`,
     defaultServiceAccount: `${projectNumber}-compute@developer.gserviceaccount.com`,
     xpnProjectStatus: 'UNSPECIFIED_XPN_PROJECT_STATUS',

@@ -55,6 +55,7 @@ import {
 } from './compute-state.js';
 import { matches, parseFilter } from './filter.js';
 import { capacityRoutes } from './compute-capacity-routes.js';
+import type { AcceleratorUsage } from './compute-usage.js';
 
 export {
   addReservation,
@@ -65,6 +66,7 @@ export {
   type QuotaValue,
   type SeedReservation,
 } from './compute-capacity.js';
+export { nodePoolUsage, type AcceleratorUsage } from './compute-usage.js';
 export {
   addSubnetwork,
   computeProject,
@@ -82,6 +84,8 @@ export interface ComputeOptions {
   regions?: string[];
   /** Simulated seconds a subnet insert or delete takes (default 10). */
   durations?: { subnetwork?: number };
+  /** Accelerators the sandbox's node pools use, added to regions.get's usage (see compute-usage.ts). */
+  usage?: AcceleratorUsage;
 }
 
 const USER = 'sandbox@spillway.invalid';
@@ -180,7 +184,7 @@ export function computeApi(deps: ApiDeps, options: ComputeOptions = {}): GoogleA
 
   const base = '/compute/v1/projects/{project}';
   const { routes, deps: restDeps } = tappedRoutes(deps, [
-    ...capacityRoutes(state),
+    ...capacityRoutes(state, options.usage),
     {
       method: 'GET',
       path: `${base}/global/networks`,
