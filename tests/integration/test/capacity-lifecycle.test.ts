@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applySpec, checkSpec, destroySpec, planSpec, type Cloud, type Spec } from '@spillway/shared';
 import { addReservation, type Sandbox } from '@spillway/sandbox';
-import { exampleSpec, repo, sandboxAndCloud, TIMING } from './helpers.js';
+import { exampleSpec, exampleText, repo, sandboxAndCloud, TIMING } from './helpers.js';
+import { parse, stringify } from 'yaml';
 
 /**
  * The capacity-classes example's lifecycle on the sandbox with the real clients: after apply, a
@@ -75,5 +76,41 @@ describe('the capacity-classes example', () => {
     const result = await destroySpec(SPEC, { cloud, timing: TIMING, env });
     expect(result.converged).toBe(true);
     expect(await clusters()).toEqual([]);
+  }, 120_000);
+});
+
+describe('classes added to a platform that is already applied', () => {
+  /** The seed example with the capacity example's class added to its platform (its pools kept). */
+  function withClass(): Spec {
+    const [platform, service] = exampleText.split(/^---$/m).map((t) => parse(t!));
+    platform.spec.capacityClasses = parse(TEXT.split(/^---$/m)[0]!).spec.capacityClasses;
+    const result = checkSpec([
+      { file: 'spec.yaml', text: `${stringify(platform)}---\n${stringify(service)}` },
+    ]);
+    if (!result.ok) throw new Error(JSON.stringify(result.issues));
+    return result.spec;
+  }
+
+  it('updates each cluster in place (auto-provisioning) and creates the ComputeClasses; then nothing changes', async () => {
+    await applySpec(exampleSpec(), { cloud, timing: TIMING, env, allowReplace: false });
+    const spec = withClass();
+    const plan = await planSpec(spec, { cloud, timing: TIMING, env });
+    const changes = plan.resources.filter((r) => r.action !== 'noop');
+    expect(
+      changes.map((r) => [r.kind, r.action, r.reason]).filter(([kind]) => kind === 'container.cluster'),
+    ).toEqual([
+      ['container.cluster', 'update', 'autoscaling differ'],
+      ['container.cluster', 'update', 'autoscaling differ'],
+    ]);
+    expect(changes.filter((r) => r.id.includes('/ComputeClass/')).map((r) => r.action)).toEqual([
+      'create',
+      'create',
+    ]);
+
+    const applied = await applySpec(spec, { cloud, timing: TIMING, env, allowReplace: false });
+    expect(applied.converged).toBe(true);
+    for (const c of await clusters()) expect(c.autoscaling?.enableNodeAutoprovisioning).toBe(true);
+    const again = await planSpec(spec, { cloud, timing: TIMING, env });
+    expect(again.resources.filter((r) => r.action !== 'noop')).toEqual([]);
   }, 120_000);
 });
