@@ -173,7 +173,8 @@ describe('the capacity-class guardrail', () => {
     await failure(apply(workload('Deployment', 'intruder', keyless)));
     await apply(workload('DaemonSet', 'intruder', keyless));
     await apply(workload('Deployment', 'team-a', bySelector));
-  });
+    // The first Deployment and DaemonSet compile their upstream schemas: seconds on a busy machine.
+  }, 60_000);
 
   it('blocks only pods that use a class while its params ConfigMap is missing, until the rendered ConfigMap is applied again', async () => {
     await core.deleteNamespacedConfigMap(GUARDRAIL_PARAMS);
@@ -294,6 +295,16 @@ describe('evaluation errors and failurePolicy', () => {
     expect(status.details.causes[0].message).toMatch(
       /^ValidatingAdmissionPolicy 'reads-a-missing-field-fail' with binding 'reads-a-missing-field-fail' denied request: expression 'object.spec.tolerations.all\(t, t.key != "x"\)' resulted in error: .*tolerations/,
     );
+  });
+
+  it('admits on the same error when the binding only warns', async () => {
+    const policy = broken('Fail');
+    installed.push(policy, {
+      ...bindingFor(policy),
+      spec: { policyName: policy.metadata.name, validationActions: ['Warn'] },
+    });
+    for (const o of installed) await apply(o);
+    await createPod('intruder', {});
   });
 
   it('admits on the same error when failurePolicy is Ignore', async () => {

@@ -76,10 +76,9 @@ function evaluateBinding(
   for (const param of params) {
     const context = celContext(req, param);
     const decision = evaluateExpressions(policy, context);
-    if (decision.kind === 'error') {
-      const denial = onError(decision.message);
-      if (denial) return denial;
-    } else if (decision.kind === 'denied' && denies) return { ...names, ...decision.denial };
+    // An evaluation error under Fail is a denial, which the binding's actions then decide on.
+    if (decision.kind === 'error' && failClosed && denies) return { ...names, message: decision.message };
+    if (decision.kind === 'denied' && denies) return { ...names, ...decision.denial };
   }
   return undefined;
 }
@@ -92,11 +91,15 @@ type Decision =
 function evaluateExpressions(policy: KubeObject, context: Record<string, unknown>): Decision {
   let conditionError: string | undefined;
   for (const condition of (policy.spec?.matchConditions ?? []) as Expression[]) {
+    let matched: unknown;
     try {
-      if (evaluateCel(condition.expression, context) !== true) return { kind: 'admit' };
+      matched = evaluateCel(condition.expression, context);
     } catch (e) {
       conditionError ??= `failed to evaluate matchCondition '${condition.name}': ${celErrorMessage(e)}`;
+      continue;
     }
+    if (matched === false) return { kind: 'admit' };
+    if (matched !== true) conditionError ??= `matchCondition '${condition.name}' did not evaluate to a bool`;
   }
   if (conditionError) return { kind: 'error', message: conditionError };
   context.variables = lazyVariables((policy.spec?.variables ?? []) as Expression[], context);
