@@ -1,7 +1,8 @@
 import type { Cloud } from '../cloud/clients.js';
 import type { Timing } from '../engine/types.js';
 import type { Spec } from '../spec/model.js';
-import { acceleratorChecks, classChecks, poolQuotaChecks, reservationChecks } from './checks-capacity.js';
+import { acceleratorChecks, poolQuotaChecks } from './checks-capacity.js';
+import { classChecks, reservationChecks } from './checks-classes.js';
 import { apisCheck, gpusAllRegionsCheck, networkCheck, versionChecks } from './checks-project.js';
 import { permissionsCheck } from './permissions.js';
 import { readPlatform, type Observed, type OnRetry } from './reads.js';
