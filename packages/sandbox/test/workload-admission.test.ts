@@ -118,7 +118,7 @@ describe('workloads under the guardrail', () => {
     await expect(kube.create(servers('intruder') as k8s.KubernetesObject)).rejects.toThrow(
       `ValidatingAdmissionPolicy '${GUARDRAIL_POLICY}-workloads' with binding '${GUARDRAIL_POLICY}-workloads' denied request: pods in namespace intruder may not use compute class ${CLASS}`,
     );
-  });
+  }, 60_000);
 
   it('runs the same Deployment in a namespace the class lists, its pods tolerating the class', async () => {
     await kube.create(servers('team-a') as k8s.KubernetesObject);
@@ -129,7 +129,7 @@ describe('workloads under the guardrail', () => {
       { key: KEY, operator: 'Equal', value: CLASS, effect: 'NoSchedule' },
     ]);
     expect(await listIn('Node')).toHaveLength(1);
-  });
+  }, 60_000);
 
   it('keeps the running pods of a Deployment whose namespace the class stops listing, creates no more, and says why', async () => {
     const params = guardrailObjects([{ name: CLASS, namespaces: ['team-b'] }], {})[0]!;
@@ -144,5 +144,5 @@ describe('workloads under the guardrail', () => {
     );
     expect((await listIn('Pod', 'team-a')).map((p) => p.metadata.name)).toEqual(['llm-0']);
     expect(await listIn('Node')).toHaveLength(1);
-  });
+  }, 60_000);
 });
