@@ -352,6 +352,34 @@ describe('nodes for a class', () => {
     expect(reservation().inUseCount).toBe(0);
   });
 
+  it('keeps trying a priority for its capacityCheckWaitTimeSeconds before the next', async () => {
+    sandbox.faults.setPlan({ stockouts: [{ region: 'us-east4', tier: 'flex-start' }] });
+    const patient = [
+      {
+        ...h100,
+        flexStart: { enabled: true },
+        maxRunDurationSeconds: DAY,
+        capacityCheckWaitTimeSeconds: DAY,
+      },
+      { ...h100, spot: true },
+    ];
+    await create('gke-east', computeClass('patient', patient));
+    await create('gke-east', servers('waiting', 'patient', 1));
+    await sandbox.controllers.reconcile();
+    const available = (await deployment('gke-east', 'waiting')).status.conditions.find(
+      (c: any) => c.type === 'Available',
+    );
+    expect(available.message).toContain(
+      `retries priority 0 (flex-start a3-highgpu-2g) for up to ${DAY} s (capacityCheckWaitTimeSeconds) before the next: GCE_STOCKOUT`,
+    );
+    expect(await nodes('gke-east', 'patient')).toEqual([]);
+
+    sandbox.clock.advance(DAY);
+    await sandbox.controllers.reconcile();
+    expect((await nodes('gke-east', 'patient')).map(tierOf)).toEqual(['spot']);
+    await remove('gke-east', servers('waiting', 'patient', 1));
+  });
+
   it('moves replicas back up the ladder with activeMigration once a better tier has capacity', async () => {
     sandbox.faults.setPlan({ stockouts: [{ region: 'us-central1', tier: 'reservation' }] });
     await create(

@@ -24,10 +24,11 @@ import { releaseVm, reservationFor, takeVm } from './capacity-reservations.js';
  * Deployment that selects a class get nodes from the first priority that has capacity — a tier
  * stocked out with `--faults` (faults.ts `stockouts`), a Specific reservation absent or fully used
  * in Compute (capacity-reservations.ts), or past the cluster's accelerator limit, is skipped with a
- * FailedScaleUp event — in a pool GKE creates for that priority (`nap-…`,
+ * FailedScaleUp event (after its capacityCheckWaitTimeSeconds, when it has one) — in a pool GKE creates for that priority (`nap-…`,
  * autoprovisioned, no Spillway label). With every priority out the replicas stay Pending with a
  * NotTriggerScaleUp event naming the tiers tried. Flex-start nodes go at their maxRunDurationSeconds
- * (simulated time); nodes no replica uses go, and a pool left without nodes is deleted, as NAP does.
+ * (simulated time); with activeMigration replicas move back up once a better priority has
+ * capacity; nodes no replica uses go, and a pool left without nodes is deleted, as NAP does.
  */
 export interface Placement {
   className: string;
@@ -49,6 +50,9 @@ export const selectedClass = (deployment: KubeObject): string | undefined =>
   deployment.spec?.template?.spec?.nodeSelector?.[COMPUTE_CLASS_LABEL];
 
 export class Capacity {
+  /** `cluster/class/priority` → the simulated second a priority with capacityCheckWaitTimeSeconds first failed. */
+  private readonly failingSince = new Map<string, number>();
+
   constructor(private readonly ctx: ControllerContext) {}
 
   /** Places every class-backed Deployment of the cluster; by `cluster/namespace/deployment`. */
@@ -207,6 +211,7 @@ export class Capacity {
         continue;
       }
       if (!why) {
+        this.failingSince.delete(`${cluster.key}/${className}/${t.priority}`);
         for (const failure of tried)
           recordEvent(
             store,
@@ -228,9 +233,21 @@ export class Capacity {
         );
       }
       tried.push(`priority ${t.priority} (${describeTier(t)}): ${why}`);
+      if (this.stillTrying(cluster, className, t))
+        return `ComputeClass ${className} retries priority ${t.priority} (${describeTier(t)}) for up to ${t.capacityCheckWaitTimeSeconds} s (capacityCheckWaitTimeSeconds) before the next: ${why}`;
     }
     if (tiers.length === 0) return `ComputeClass ${className} has no priorities`;
     return `ComputeClass ${className} has no capacity in ${cluster.region}: tried ${tried.join('; ')}`;
+  }
+
+  /** A priority with capacityCheckWaitTimeSeconds is tried that long before the next one is. */
+  private stillTrying(cluster: ClusterRef, className: string, t: ClassTier): boolean {
+    if (t.capacityCheckWaitTimeSeconds === undefined) return false;
+    const key = `${cluster.key}/${className}/${t.priority}`;
+    const now = this.ctx.clock.simulatedSeconds();
+    const since = this.failingSince.get(key) ?? now;
+    this.failingSince.set(key, since);
+    return now - since < t.capacityCheckWaitTimeSeconds;
   }
 
   /** The Compute reservation a Specific priority takes a VM from, or why it cannot (none for other tiers). */

@@ -16,6 +16,7 @@ const priority = {
     machineType: { type: 'string', maxLength: 100 },
     spot: { type: 'boolean' },
     maxRunDurationSeconds: { type: 'integer' },
+    capacityCheckWaitTimeSeconds: { type: 'integer', minimum: 1, maximum: 86400 },
     flexStart: { type: 'object', ...open, properties: { enabled: { type: 'boolean' } } },
     gpu: {
       type: 'object',

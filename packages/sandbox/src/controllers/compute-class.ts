@@ -22,6 +22,8 @@ export interface ClassTier {
   maxRunDurationSeconds?: number;
   /** The zones the priority may use (a reservation's, as the render sets it). */
   zones?: string[];
+  /** How long the autoscaler keeps trying this priority before it moves on to the next. */
+  capacityCheckWaitTimeSeconds?: number;
 }
 
 export function tiersOf(computeClass: KubeObject): ClassTier[] {
@@ -58,6 +60,9 @@ export function tiersOf(computeClass: KubeObject): ClassTier[] {
         ? { maxRunDurationSeconds: Number(p.maxRunDurationSeconds) }
         : {}),
       ...(Array.isArray(p.location?.zones) ? { zones: p.location.zones.map(String) } : {}),
+      ...(p.capacityCheckWaitTimeSeconds !== undefined
+        ? { capacityCheckWaitTimeSeconds: Number(p.capacityCheckWaitTimeSeconds) }
+        : {}),
     };
   });
 }
