@@ -21,14 +21,15 @@ import { releaseVm, reservationFor, takeVm } from './capacity-reservations.js';
 
 /**
  * Node auto-creation for custom ComputeClasses (GKE-FACTS.md, "Capacity"): the replicas of a
- * Deployment that selects a class get nodes from the first priority that has capacity — a tier
- * stocked out with `--faults` (faults.ts `stockouts`), a Specific reservation absent or fully used
- * in Compute (capacity-reservations.ts), or past the cluster's accelerator limit, is skipped with a
- * FailedScaleUp event (after its capacityCheckWaitTimeSeconds, when it has one) — in a pool GKE creates for that priority (`nap-…`,
- * autoprovisioned, no Spillway label). With every priority out the replicas stay Pending with a
- * NotTriggerScaleUp event naming the tiers tried. Flex-start nodes go at their maxRunDurationSeconds
- * (simulated time); with activeMigration replicas move back up once a better priority has
- * capacity; nodes no replica uses go, and a pool left without nodes is deleted, as NAP does.
+ * Deployment that selects a class get nodes from the first priority that has capacity, in a pool
+ * GKE creates for that priority (`nap-…`, autoprovisioned, no Spillway label). A priority stocked
+ * out with `--faults` (faults.ts `stockouts`), a Specific reservation absent or fully used in
+ * Compute (capacity-reservations.ts), or past the cluster's accelerator limit is skipped with a
+ * FailedScaleUp event (after its capacityCheckWaitTimeSeconds, when it has one). With every
+ * priority out the replicas stay Pending with a NotTriggerScaleUp event naming the tiers tried.
+ * Flex-start nodes go at their maxRunDurationSeconds (simulated time); with activeMigration
+ * replicas move back up once a better priority has capacity; nodes no replica uses go, and a pool
+ * left without nodes is deleted, as NAP does.
  */
 export interface Placement {
   className: string;
