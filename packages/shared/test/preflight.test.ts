@@ -231,6 +231,24 @@ describe('preflight judgement', () => {
     });
   });
 
+  it('shows committed-use quota beside an on-demand pool’s quota, without a verdict of its own', async () => {
+    const world = fakeWorld();
+    world.regionQuotas['us-east4']!.COMMITTED_NVIDIA_H100_GPUS = { limit: 16, usage: 2 };
+    const spec = specWith(({ platform }) => {
+      platform.spec.clusters[1].acceleratorPools[0].spot = false;
+      platform.spec.clusters[1].acceleratorPools[0].machineType = 'a3-highgpu-8g';
+      platform.spec.clusters[1].acceleratorPools[0].accelerator.count = 8;
+      platform.spec.clusters[1].acceleratorPools[0].nodes = { initial: 1, min: 0, max: 2 };
+    });
+    const { report } = await run(spec, world);
+    expect(check(report, 'us-east4', 'quota NVIDIA_H100_GPUS')).toEqual({
+      name: 'quota NVIDIA_H100_GPUS',
+      found:
+        'limit 64, in use 0; pools gke-east/h100 need 8 to be created, up to 16 at nodes.max; COMMITTED_NVIDIA_H100_GPUS: limit 16, in use 2',
+      verdict: 'ok',
+    });
+  });
+
   it('fails GPUS_ALL_REGIONS when the new pools alone are above it', async () => {
     const world = fakeWorld();
     world.projectQuotas.GPUS_ALL_REGIONS = { limit: 8, usage: 0 };

@@ -97,6 +97,16 @@ function offered(
   };
 }
 
+/**
+ * Committed-use quota (COMMITTED_NVIDIA_…_GPUS) is for on-demand VMs a commitment pays for: shown
+ * beside the on-demand quota when the region has any, never a verdict.
+ */
+function committedNote(quotas: Map<string, Quota>, d: PoolDemand, metric: string): string {
+  const committed = metricsOf(d)?.committed;
+  const q = committed && metric === metricsOf(d)?.onDemand ? quotas.get(committed) : undefined;
+  return q && q.limit > 0 ? `; ${committed}: limit ${q.limit}, in use ${q.usage}` : '';
+}
+
 /** The pools of a region against the quota they draw on, summed per quota metric. */
 export function poolQuotaChecks(o: Observed, region: string): PreflightCheck[] {
   const pools = o.demand.filter((d): d is PoolDemand => d.source === 'pool' && d.region === region);
@@ -142,7 +152,8 @@ function poolQuota(o: Observed, region: string, metric: string, pools: PoolDeman
   const existing = pools.filter((p) => !isNewPool(o, p)).length;
   const found =
     `limit ${quota.limit}, in use ${quota.usage}; pools ${names} need ${created} to be created, up to ${most} at nodes.max` +
-    (existing ? ` (${existing} of them exist: their nodes are in that usage)` : '');
+    (existing ? ` (${existing} of them exist: their nodes are in that usage)` : '') +
+    committedNote(read.value.quotas, pools[0]!, metric);
   const todo = `${QUOTA_TODO(metric, region)}, or lower nodes.initial and nodes.max`;
   // Creating a pool asks for its initial nodes at once: above the limit, GKE refuses it.
   if (quota.limit < created) return { name, found, verdict: certainty(o), todo };
