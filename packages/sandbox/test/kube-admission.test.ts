@@ -267,7 +267,7 @@ describe('evaluation errors and failurePolicy', () => {
     metadata: { name: policy.metadata.name },
     spec: { policyName: policy.metadata.name, validationActions: ['Deny'] },
   });
-  const installed: { apiVersion: string; kind: string; metadata: { name: string } }[] = [];
+  const installed: { apiVersion: string; kind: string; metadata: { name: string }; spec?: unknown }[] = [];
   afterEach(async () => {
     for (const o of installed.splice(0)) await client.delete(o);
   });

@@ -145,4 +145,69 @@ describe('workloads under the guardrail', () => {
     expect((await listIn('Pod', 'team-a')).map((p) => p.metadata.name)).toEqual(['llm-0']);
     expect(await listIn('Node')).toHaveLength(1);
   }, 60_000);
+
+  it('leaves a Job whose pod admission refuses pending, and the sandbox running', async () => {
+    const name = 'refuse-job-pods';
+    const admissionApi = 'admissionregistration.k8s.io/v1';
+    await kube.create({
+      apiVersion: admissionApi,
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name },
+      spec: {
+        matchConstraints: {
+          resourceRules: [
+            { apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] },
+          ],
+        },
+        validations: [
+          { expression: '!(has(object.metadata.labels) && "job-name" in object.metadata.labels)' },
+        ],
+      },
+    } as k8s.KubernetesObject);
+    await kube.create({
+      apiVersion: admissionApi,
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name },
+      spec: { policyName: name, validationActions: ['Deny'] },
+    } as k8s.KubernetesObject);
+    await kube.create({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'probe', namespace: 'team-a' },
+      spec: {
+        template: {
+          spec: {
+            restartPolicy: 'Never',
+            containers: [
+              {
+                name: 'curl',
+                image: 'curlimages/curl',
+                env: [{ name: 'TARGET_URL', value: 'http://127.0.0.1:9' }],
+              },
+            ],
+          },
+        },
+      },
+    } as k8s.KubernetesObject);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      await sandbox.controllers.reconcile();
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
+    expect((await listIn('Pod', 'team-a')).filter((p) => p.metadata.labels?.['job-name'])).toEqual([]);
+    expect(
+      (
+        (await kube.read({
+          apiVersion: 'batch/v1',
+          kind: 'Job',
+          metadata: { name: 'probe', namespace: 'team-a' },
+        })) as any
+      ).status?.succeeded,
+    ).toBeUndefined();
+  }, 60_000);
 });

@@ -31,12 +31,16 @@ export class Jobs {
   private async run(cluster: ClusterRef, ns: string, name: string, env: Record<string, string>) {
     const store = cluster.server.store;
     const pod = `${name}-${Math.random().toString(36).slice(2, 7)}`;
-    store.create({
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: pod, namespace: ns, labels: { 'job-name': name } },
-      spec: { restartPolicy: 'Never', containers: [{ name: 'curl', image: 'curlimages/curl' }] },
-    });
+    try {
+      store.create({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: pod, namespace: ns, labels: { 'job-name': name } },
+        spec: { restartPolicy: 'Never', containers: [{ name: 'curl', image: 'curlimages/curl' }] },
+      });
+    } catch {
+      return; // refused at admission: the Job stays pending and is tried again, as Kubernetes does
+    }
     let message: string;
     try {
       const response = await fetch(env.TARGET_URL!, {
