@@ -208,6 +208,11 @@ describe('guardrail: a service’s own pod templates, before apply', () => {
     service.spec.model.gpusPerReplica = 2;
   };
 
+  it('accepts a service on the clusters’ own pools in a namespace no class lists: none of its pods tolerates every taint', () => {
+    const result = checkSpec([{ file: 'spec.yaml', text: withClass(['team-a']) }]);
+    expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([]);
+  });
+
   it('accepts a service on a class that allows its namespace', () => {
     const result = checkSpec([{ file: 'spec.yaml', text: withClass(['default'], onClass) }]);
     expect(result.ok ? [] : result.issues.map(formatIssue)).toEqual([]);
