@@ -406,4 +406,32 @@ describe('nodes for a class', () => {
     expect(reservation().inUseCount).toBe(1);
     await remove('gke-central', servers('moved', 'migrating', 1));
   });
+
+  it('stops at the cluster’s auto-provisioning limit for the accelerator: a class cannot pass its budget', async () => {
+    await sandbox.controllers.reconcile(); // what earlier tests left goes
+    const name = `projects/${PROJECT}/locations/us-east4-a/clusters/gke-east`;
+    const [op] = await gke.updateCluster({
+      name,
+      update: {
+        desiredClusterAutoscaling: {
+          enableNodeAutoprovisioning: true,
+          resourceLimits: [{ resourceType: 'nvidia-h100-80gb', maximum: 2 }],
+        },
+      },
+    });
+    const opName = `projects/${PROJECT}/locations/us-east4-a/operations/${op.name}`;
+    while ((await gke.getOperation({ name: opName }))[0].status !== 'DONE')
+      await new Promise((r) => setTimeout(r, 10));
+
+    await create('gke-east', computeClass('budget', LADDER));
+    await create('gke-east', servers('capped', 'budget', 2));
+    await sandbox.controllers.reconcile();
+    expect(await nodes('gke-east', 'budget')).toHaveLength(1); // two GPUs: the limit
+    const status = (await deployment('gke-east', 'capped')).status;
+    expect(status.readyReplicas).toBe(1);
+    expect(status.conditions.find((c: any) => c.type === 'Available').message).toContain(
+      "the cluster's node auto-provisioning limit of 2 nvidia-h100-80gb is reached (2 counted; ComputeClass budget)",
+    );
+    await remove('gke-east', servers('capped', 'budget', 2));
+  });
 });

@@ -276,12 +276,9 @@ export class Capacity {
       (l: any) => t.accelerator && l.resourceType === t.accelerator.type,
     );
     if (limit) {
-      const used = cluster.server.store
-        .list('v1', 'Node', undefined, { labelSelector: COMPUTE_CLASS_LABEL })
-        .map((n) => Number(n.metadata.labels?.['cloud.google.com/gke-accelerator-count'] ?? 0))
-        .reduce((a, b) => a + b, 0);
+      const used = acceleratorsCounted(cluster.server.store, record, limit.resourceType);
       if (used + perNode > Number(limit.maximum))
-        return `the cluster's node auto-provisioning limit of ${limit.maximum} ${limit.resourceType} is reached (${used} in use; ComputeClass ${className})`;
+        return `the cluster's node auto-provisioning limit of ${limit.maximum} ${limit.resourceType} is reached (${used} counted; ComputeClass ${className})`;
     }
     return undefined;
   }
@@ -318,6 +315,30 @@ export class Capacity {
       (p: any) => !p.autoscaling?.autoprovisioned || used.has(p.name),
     );
   }
+}
+
+/**
+ * The accelerators of a type that count against the cluster's auto-provisioning limit: the
+ * auto-created nodes', and the cluster's own pools' at their maximum size.
+ */
+function acceleratorsCounted(store: ClusterRef['server']['store'], record: any, type: string): number {
+  const nodes = store
+    .list('v1', 'Node', undefined, { labelSelector: COMPUTE_CLASS_LABEL })
+    .filter(
+      (n) =>
+        n.metadata.labels?.['cloud.google.com/gke-accelerator'] === type ||
+        n.metadata.labels?.['cloud.google.com/gke-tpu-accelerator'] === type,
+    )
+    .map((n) => Number(n.metadata.labels?.['cloud.google.com/gke-accelerator-count'] ?? 0));
+  const pools = (record.nodePools ?? [])
+    .filter((p: any) => !p.autoscaling?.autoprovisioned)
+    .map((p: any) => {
+      const acc = p.config?.accelerators?.[0];
+      if (acc?.acceleratorType !== type) return 0;
+      const size = p.autoscaling?.enabled ? p.autoscaling.maxNodeCount : (p.initialNodeCount ?? 0);
+      return Number(size) * Number(acc.acceleratorCount);
+    });
+  return [...nodes, ...pools].reduce((a: number, b: number) => a + b, 0);
 }
 
 /** Replicas a node holds: as many as its accelerators allow (one per node without accelerators). */
