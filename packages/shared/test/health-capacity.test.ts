@@ -125,6 +125,33 @@ describe('capacity in a region whose servers select a ComputeClass', () => {
     expect(region.checks[0]!.detail).toContain(`1 model server(s) Pending for ComputeClass h100-2: ${why}`);
   });
 
+  it('is unknown, not a failure, where the reader may not see nodes', async () => {
+    const forbidden = Object.assign(new Error('nodes "n1" is forbidden'), {
+      response: {
+        status: 403,
+        data: { kind: 'Status', reason: 'Forbidden', message: 'nodes "n1" is forbidden' },
+      },
+    });
+    const kube = fakeKube({ pods: [pod('llm-0', 'Running', 'n1')], nodes: [], events: [] });
+    kube.read = async () => {
+      throw forbidden;
+    };
+    const region = { checks: [] as Check[] } as unknown as RegionHealth;
+    await readCapacity(deployment, kube, region, (name, ok, detail) =>
+      region.checks.push({ name, ok, detail }),
+    );
+    expect(region.capacity).toBeUndefined();
+    expect(region.checks).toEqual([
+      {
+        name: 'capacity',
+        ok: true,
+        detail: expect.stringMatching(
+          /^unknown \(ComputeClass h100-2\): 403 Forbidden: nodes "n1" is forbidden — /,
+        ),
+      },
+    ]);
+  });
+
   it('is not read for servers on the clusters’ own accelerator pools', async () => {
     const region = { checks: [] as Check[] } as unknown as RegionHealth;
     const plain = { ...deployment, spec: { ...deployment.spec, template: { spec: {} } } };

@@ -1,3 +1,4 @@
+import { describeCallError, toCallError } from '../cloud/errors.js';
 import type { KubeClient } from '../cloud/kube.js';
 import type { CapacityTier, RegionHealth } from './model.js';
 
@@ -30,14 +31,32 @@ function tierOfMessage(message: string): CapacityTier | undefined {
   return /\((reservation|on-demand|flex-start|spot)\b/.exec(message)?.[1] as CapacityTier | undefined;
 }
 
-export async function readCapacity(
-  deployment: any,
-  kube: KubeClient,
-  region: RegionHealth,
-  check: (name: string, ok: boolean, detail: string) => void,
-) {
+type CheckFn = (name: string, ok: boolean, detail: string) => void;
+
+export async function readCapacity(deployment: any, kube: KubeClient, region: RegionHealth, check: CheckFn) {
   const className = deployment?.spec?.template?.spec?.nodeSelector?.[COMPUTE_CLASS];
   if (!className) return;
+  try {
+    await readClassCapacity(deployment, className, kube, region, check);
+  } catch (error) {
+    // Where the reader may not see nodes or events, the tier is unknown; the region still serves.
+    const e = toCallError(error);
+    if (e.status !== 403) throw error;
+    check(
+      'capacity',
+      true,
+      `unknown (ComputeClass ${className}): ${describeCallError(e)} — the tier is read from the servers' nodes and events; allow get on nodes and list on events to see it`,
+    );
+  }
+}
+
+async function readClassCapacity(
+  deployment: any,
+  className: string,
+  kube: KubeClient,
+  region: RegionHealth,
+  check: CheckFn,
+) {
   const ns = deployment.metadata.namespace;
   const name = deployment.metadata.name;
   const selector = Object.entries(deployment.spec?.selector?.matchLabels ?? {})
