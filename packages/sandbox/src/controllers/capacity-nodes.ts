@@ -160,6 +160,43 @@ export function pendingPods(
     store.delete('v1', 'Pod', ns, `${name}-${i}`);
 }
 
+/**
+ * The accelerators of a type that count against the cluster's auto-provisioning limit: the
+ * auto-created nodes', and the cluster's own pools' at their maximum size.
+ */
+export function acceleratorsCounted(store: ObjectStore, record: any, type: string): number {
+  const nodes = store
+    .list('v1', 'Node', undefined, { labelSelector: COMPUTE_CLASS_LABEL })
+    .filter(
+      (n) =>
+        n.metadata.labels?.['cloud.google.com/gke-accelerator'] === type ||
+        n.metadata.labels?.['cloud.google.com/gke-tpu-accelerator'] === type,
+    )
+    .map((n) => Number(n.metadata.labels?.['cloud.google.com/gke-accelerator-count'] ?? 0));
+  const pools = (record.nodePools ?? [])
+    .filter((p: any) => !p.autoscaling?.autoprovisioned)
+    .map((p: any) => {
+      const acc = p.config?.accelerators?.[0];
+      if (acc?.acceleratorType !== type) return 0;
+      const size = p.autoscaling?.enabled ? p.autoscaling.maxNodeCount : (p.initialNodeCount ?? 0);
+      return Number(size) * Number(acc.acceleratorCount);
+    });
+  return [...nodes, ...pools].reduce((a: number, b: number) => a + b, 0);
+}
+
+/** Replicas a node holds: as many as its accelerators allow (one per node without accelerators). */
+export function slots(perNode: number, perReplica: number): number {
+  return perReplica > 0 ? Math.floor(perNode / perReplica) : 1;
+}
+
+export const priorityOf = (node: KubeObject) => Number(node.metadata.annotations?.[PRIORITY_ANNOTATION] ?? 0);
+
+/** GKE names auto-created pools `nap-` and eight lowercase letters and digits. */
+export function poolName(cluster: string, className: string, t: ClassTier): string {
+  const digest = createHash('sha256').update(`${cluster}/${className}/${t.priority}/${t.tier}`).digest();
+  return `nap-${[...digest.subarray(0, 8)].map((b) => 'abcdefghijklmnopqrstuvwxyz0123456789'[b % 36]).join('')}`;
+}
+
 const zoneOf = (record: any): string => record.locations?.[0] ?? `${record.location}-a`;
 
 function digest(text: string, length: number): string {
