@@ -9,6 +9,7 @@ import { parse, stringify } from 'yaml';
 import type { Cloud } from '../src/cloud/clients.js';
 import { checkSpec, formatIssue, renderDesiredState, type Resource, type Spec } from '../src/index.js';
 import { createdByGke, findOrphans } from '../src/engine/orphans.js';
+import { GUARDRAIL_PARAMS, GUARDRAIL_POLICY, guardrailObjects } from '../src/render/guardrail.js';
 import { destroy } from '../src/engine/run.js';
 import { engineContext } from '../src/engine/types.js';
 import type { ResourceType } from '../src/render/graph.js';
@@ -73,24 +74,28 @@ describe('pools GKE creates for a capacity class', () => {
 });
 
 describe('what a spec that stops using capacity classes leaves behind', () => {
-  it('the platform’s ComputeClasses and the service’s PodDisruptionBudgets are orphans', async () => {
+  it('the platform’s ComputeClasses and guardrail, and the service’s PodDisruptionBudgets, are orphans', async () => {
     // The example without classes: the same platform, clusters and service, on accelerator pools.
     const spec = exampleSpec();
     const state = renderDesiredState(spec);
+    const platformLabels = { 'spillway.dev/platform': 'inference-prod' };
+    const guardrail = guardrailObjects([{ name: 'h100-8', namespaces: ['default'] }], platformLabels);
     const left = (kind: string) =>
       kind === 'ComputeClass'
-        ? [{ metadata: { name: 'h100-8', labels: { 'spillway.dev/platform': 'inference-prod' } } }]
-        : kind === 'PodDisruptionBudget'
-          ? [
-              {
-                metadata: {
-                  name: 'vllm-llama3-8b-instruct',
-                  namespace: 'default',
-                  labels: { 'spillway.dev/service': 'food-review' },
+        ? [{ metadata: { name: 'h100-8', labels: platformLabels } }]
+        : guardrail.some((m) => m.kind === kind)
+          ? guardrail.filter((m) => m.kind === kind)
+          : kind === 'PodDisruptionBudget'
+            ? [
+                {
+                  metadata: {
+                    name: 'vllm-llama3-8b-instruct',
+                    namespace: 'default',
+                    labels: { 'spillway.dev/service': 'food-review' },
+                  },
                 },
-              },
-            ]
-          : [];
+              ]
+            : [];
     const cloud = {
       container: () => ({
         listClusters: async () => [{ clusters: [] }],
@@ -102,12 +107,23 @@ describe('what a spec that stops using capacity classes leaves behind', () => {
       }),
     } as unknown as Cloud;
     const orphans = await findOrphans(spec, state, engineContext(spec, cloud));
-    expect(orphans.map((o) => o.id).sort()).toEqual([
-      'kubernetes/gke-east/cloud.google.com/ComputeClass/_cluster/h100-8',
-      'kubernetes/gke-east/policy/PodDisruptionBudget/default/vllm-llama3-8b-instruct',
-      'kubernetes/gke-west/cloud.google.com/ComputeClass/_cluster/h100-8',
-      'kubernetes/gke-west/policy/PodDisruptionBudget/default/vllm-llama3-8b-instruct',
-    ]);
+    const guardrailIds = (cluster: string) => [
+      `kubernetes/${cluster}/core/ConfigMap/${GUARDRAIL_PARAMS.namespace}/${GUARDRAIL_PARAMS.name}`,
+      `kubernetes/${cluster}/admissionregistration.k8s.io/ValidatingAdmissionPolicy/_cluster/${GUARDRAIL_POLICY}`,
+      `kubernetes/${cluster}/admissionregistration.k8s.io/ValidatingAdmissionPolicy/_cluster/${GUARDRAIL_POLICY}-workloads`,
+      `kubernetes/${cluster}/admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding/_cluster/${GUARDRAIL_POLICY}`,
+      `kubernetes/${cluster}/admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding/_cluster/${GUARDRAIL_POLICY}-workloads`,
+    ];
+    expect(orphans.map((o) => o.id).sort()).toEqual(
+      [
+        'kubernetes/gke-east/cloud.google.com/ComputeClass/_cluster/h100-8',
+        'kubernetes/gke-east/policy/PodDisruptionBudget/default/vllm-llama3-8b-instruct',
+        'kubernetes/gke-west/cloud.google.com/ComputeClass/_cluster/h100-8',
+        'kubernetes/gke-west/policy/PodDisruptionBudget/default/vllm-llama3-8b-instruct',
+        ...guardrailIds('gke-east'),
+        ...guardrailIds('gke-west'),
+      ].sort(),
+    );
   });
 });
 

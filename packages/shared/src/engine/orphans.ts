@@ -136,13 +136,16 @@ export async function findOrphans(
 
 /**
  * Kinds a spec can stop rendering altogether while keeping its services and platform: a platform
- * that drops its last capacity class, a service that leaves its class. Listed on every run (one
- * list per cluster each; a kind a cluster does not serve lists as empty) so what is left of them
- * is found.
+ * that drops its last capacity class (its ComputeClasses and the guardrail's policies, bindings
+ * and params ConfigMap), a service that leaves its class. Listed on every run (one list per
+ * cluster each; a kind a cluster does not serve lists as empty) so what is left of them is found.
  */
 const STOPPABLE_KINDS = [
   { apiVersion: 'cloud.google.com/v1', kind: 'ComputeClass' },
   { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
+  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicy' },
+  { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingAdmissionPolicyBinding' },
+  { apiVersion: 'v1', kind: 'ConfigMap' },
 ];
 
 /** Objects labelled for a service (or the platform) in the spec, in its clusters, that it no longer renders. */
