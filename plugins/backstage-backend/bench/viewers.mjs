@@ -4,6 +4,7 @@
 // keep-alive agent rather than fetch: undici's per-request work cost more CPU than the route's.
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
+import { Buffer } from 'node:buffer';
 import { Agent, get } from 'node:http';
 
 const { url, headers } = workerData;
