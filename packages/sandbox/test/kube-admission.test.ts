@@ -176,14 +176,17 @@ describe('the capacity-class guardrail', () => {
     // The first Deployment and DaemonSet compile their upstream schemas: seconds on a busy machine.
   }, 60_000);
 
-  it('blocks only pods that use a class while its params ConfigMap is missing, until the rendered ConfigMap is applied again', async () => {
+  it('while its params ConfigMap is missing, still refuses a class outside its namespaces and nothing else, until the rendered ConfigMap is applied again', async () => {
     await core.deleteNamespacedConfigMap(GUARDRAIL_PARAMS);
     try {
-      const { status } = await failure(createPod('team-a', bySelector));
+      // The ConfigMap's policies are skipped (parameterNotFoundAction Allow); the -spec ones hold.
+      const { status } = await failure(createPod('intruder', bySelector));
       expect(status.details.causes[0].message).toBe(
-        `${refusedBy}: the guardrail's params ConfigMap kube-system/spillway-compute-class-namespaces is missing, so pods that use a compute class are refused until it is back: run spillway apply, which recreates it`,
+        `ValidatingAdmissionPolicy '${GUARDRAIL_POLICY}-spec' with binding '${GUARDRAIL_POLICY}-spec' denied request: pods in namespace intruder may not use compute class ${CLASS} (a cloud.google.com/compute-class node selector or affinity, a toleration of it, or a toleration of every taint): add the namespace to the class's namespaces in the platform spec and apply, or remove the selector or toleration`,
       );
+      await failure(createPod('intruder', byToleration));
       await failure(createPod('intruder', keyless));
+      await createPod('team-a', bySelector);
       await createPod('intruder', {});
       await createPod('intruder', keyless, daemonSetOwner);
       await createPod('kube-system', bySelector);
@@ -191,6 +194,48 @@ describe('the capacity-class guardrail', () => {
       await apply(guardrail[0]!);
     }
     await createPod('team-a', bySelector);
+  });
+
+  it('skips a binding whose params are missing under Allow, and refuses every matching request under Deny, as the API server does', async () => {
+    const only = (name: string) => ({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name },
+      spec: {
+        failurePolicy: 'Fail',
+        paramKind: { apiVersion: 'v1', kind: 'ConfigMap' },
+        matchConstraints: {
+          resourceRules: [
+            { apiGroups: [''], apiVersions: ['v1'], resources: ['pods'], operations: ['CREATE'] },
+          ],
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'intruder' } },
+        },
+        validations: [{ expression: 'false', message: 'refused by the policy itself' }],
+      },
+    });
+    const bind = (name: string, action: string) => ({
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name },
+      spec: {
+        policyName: name,
+        validationActions: ['Deny'],
+        paramRef: { namespace: 'default', name: 'no-such-configmap', parameterNotFoundAction: action },
+      },
+    });
+    const made = [only('missing-allow'), bind('missing-allow', 'Allow')];
+    for (const m of made) await apply(m as never);
+    try {
+      await createPod('intruder', {}); // Allow: the policy does not run at all
+      for (const m of [only('missing-deny'), bind('missing-deny', 'Deny')]) {
+        made.push(m);
+        await apply(m as never);
+      }
+      const { status } = await failure(createPod('intruder', {}));
+      expect(status.details.causes[0].message).toContain('no params found for policy binding with `Deny`');
+    } finally {
+      for (const m of made.reverse()) await client.delete(m as never);
+    }
   });
 
   it('judges an update on the classes it adds, so what runs on a class can still change after its namespace is dropped', async () => {

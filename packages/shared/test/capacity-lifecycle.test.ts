@@ -113,6 +113,10 @@ describe('what a spec that stops using capacity classes leaves behind', () => {
       `kubernetes/${cluster}/admissionregistration.k8s.io/ValidatingAdmissionPolicy/_cluster/${GUARDRAIL_POLICY}-workloads`,
       `kubernetes/${cluster}/admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding/_cluster/${GUARDRAIL_POLICY}`,
       `kubernetes/${cluster}/admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding/_cluster/${GUARDRAIL_POLICY}-workloads`,
+      `kubernetes/${cluster}/admissionregistration.k8s.io/ValidatingAdmissionPolicy/_cluster/${GUARDRAIL_POLICY}-spec`,
+      `kubernetes/${cluster}/admissionregistration.k8s.io/ValidatingAdmissionPolicy/_cluster/${GUARDRAIL_POLICY}-workloads-spec`,
+      `kubernetes/${cluster}/admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding/_cluster/${GUARDRAIL_POLICY}-spec`,
+      `kubernetes/${cluster}/admissionregistration.k8s.io/ValidatingAdmissionPolicyBinding/_cluster/${GUARDRAIL_POLICY}-workloads-spec`,
     ];
     expect(orphans.map((o) => o.id).sort()).toEqual(
       [

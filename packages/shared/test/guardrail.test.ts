@@ -78,18 +78,22 @@ describe('guardrail: rendering', () => {
         `ValidatingAdmissionPolicyBinding ${GUARDRAIL_POLICY}`,
         `ValidatingAdmissionPolicy ${GUARDRAIL_POLICY}-workloads`,
         `ValidatingAdmissionPolicyBinding ${GUARDRAIL_POLICY}-workloads`,
+        `ValidatingAdmissionPolicy ${GUARDRAIL_POLICY}-spec`,
+        `ValidatingAdmissionPolicyBinding ${GUARDRAIL_POLICY}-spec`,
+        `ValidatingAdmissionPolicy ${GUARDRAIL_POLICY}-workloads-spec`,
+        `ValidatingAdmissionPolicyBinding ${GUARDRAIL_POLICY}-workloads-spec`,
       ]);
       expect(params!.manifest.data).toEqual({ [CLASS]: 'default,team-a' });
-      for (const [policy, binding] of [rest.slice(0, 2), rest.slice(2)] as [
+      const pairs = [0, 2, 4, 6].map((i) => rest.slice(i, i + 2)) as [
         KubeObjectResource,
         KubeObjectResource,
-      ][]) {
+      ][];
+      for (const [i, [policy, binding]] of pairs.entries()) {
         // A binding is applied after the params and the policy it names.
         expect(binding.dependsOn).toEqual(expect.arrayContaining([params!.id, policy.id]));
-        expect((binding.manifest.spec as any).paramRef).toEqual({
-          ...GUARDRAIL_PARAMS,
-          parameterNotFoundAction: 'Allow',
-        });
+        expect((binding.manifest.spec as any).paramRef).toEqual(
+          i < 2 ? { ...GUARDRAIL_PARAMS, parameterNotFoundAction: 'Allow' } : undefined,
+        );
         expect((policy.manifest.spec as any).failurePolicy).toBe('Fail');
       }
     }
@@ -110,7 +114,12 @@ describe('guardrail: rendering', () => {
     const policies = guardrailObjects(classes, {}).filter((m) => m.kind === 'ValidatingAdmissionPolicy');
     expect(
       policies.map((p) => (p.spec as any).matchConstraints.resourceRules.flatMap((r: any) => r.resources)),
-    ).toEqual([['pods'], ['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs']]);
+    ).toEqual([
+      ['pods'],
+      ['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs'],
+      ['pods'],
+      ['deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs'],
+    ]);
     for (const policy of policies.map((p) => p.spec as any)) {
       const expressions: string[] = [
         ...policy.matchConditions.map((m: any) => m.expression),
@@ -118,7 +127,7 @@ describe('guardrail: rendering', () => {
         ...policy.validations.map((v: any) => v.expression),
         ...policy.validations.flatMap((v: any) => (v.messageExpression ? [v.messageExpression] : [])),
       ];
-      expect(expressions).toHaveLength(8);
+      expect(expressions).toHaveLength(7);
       for (const e of expressions) {
         expect(() => parseCel(e)).not.toThrow();
         expect(e).not.toContain('\\');
@@ -126,6 +135,33 @@ describe('guardrail: rendering', () => {
       // Which objects it looks at never depends on params, so a missing ConfigMap cannot widen it.
       expect(policy.matchConditions.map((m: any) => m.expression).join(' ')).not.toContain('params');
     }
+  });
+
+  it("holds without its ConfigMap: a second pair of policies has the spec's namespaces written in, without params", () => {
+    const objects = guardrailObjects(classes, {});
+    const policies = objects.filter((m) => m.kind === 'ValidatingAdmissionPolicy') as any[];
+    const bindings = objects.filter((m) => m.kind === 'ValidatingAdmissionPolicyBinding') as any[];
+    const withParams = policies.filter((p) => p.spec.paramKind);
+    const written = policies.filter((p) => !p.spec.paramKind);
+    expect([withParams.length, written.length]).toEqual([2, 2]);
+    for (const p of written) {
+      expect(JSON.stringify(p.spec)).not.toContain('params');
+      for (const c of classes)
+        expect(p.spec.variables.find((v: any) => v.name === 'refusedClasses').expression).toContain(
+          `${JSON.stringify(c.name)}: [${c.namespaces.map((n) => JSON.stringify(n)).join(', ')}]`,
+        );
+    }
+    // A binding has a paramRef exactly when its policy has a paramKind (else the API server refuses it).
+    for (const b of bindings)
+      expect(Boolean(b.spec.paramRef)).toBe(
+        Boolean(policies.find((p) => p.metadata.name === b.spec.policyName).spec.paramKind),
+      );
+    expect(
+      withParams.map((p) => bindings.find((b) => b.spec.policyName === p.metadata.name).spec.paramRef),
+    ).toEqual([
+      { ...GUARDRAIL_PARAMS, parameterNotFoundAction: 'Allow' },
+      { ...GUARDRAIL_PARAMS, parameterNotFoundAction: 'Allow' },
+    ]);
   });
 });
 

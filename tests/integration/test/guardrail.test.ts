@@ -65,9 +65,13 @@ describe('the guardrail, applied', () => {
       );
       expect(kinds).toEqual([
         `ValidatingAdmissionPolicy ${GUARDRAIL_POLICY}`,
+        `ValidatingAdmissionPolicy ${GUARDRAIL_POLICY}-spec`,
         `ValidatingAdmissionPolicy ${GUARDRAIL_POLICY}-workloads`,
+        `ValidatingAdmissionPolicy ${GUARDRAIL_POLICY}-workloads-spec`,
         `ValidatingAdmissionPolicyBinding ${GUARDRAIL_POLICY}`,
+        `ValidatingAdmissionPolicyBinding ${GUARDRAIL_POLICY}-spec`,
         `ValidatingAdmissionPolicyBinding ${GUARDRAIL_POLICY}-workloads`,
+        `ValidatingAdmissionPolicyBinding ${GUARDRAIL_POLICY}-workloads-spec`,
       ]);
       store.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'intruder' } });
       expect(podRefusal(store, 'intruder')).toContain(`may not use compute class ${CLASS}`);
@@ -78,7 +82,9 @@ describe('the guardrail, applied', () => {
   it('sees a deleted params ConfigMap as drift, and the next apply recreates it', async () => {
     for (const store of stores())
       store.delete('v1', 'ConfigMap', GUARDRAIL_PARAMS.namespace, GUARDRAIL_PARAMS.name);
-    expect(podRefusal(stores()[0]!, 'default')).toContain("the guardrail's params ConfigMap");
+    // The ConfigMap's policies are skipped; the -spec ones still refuse the class outside its namespaces.
+    expect(podRefusal(stores()[0]!, 'default')).toBeUndefined();
+    expect(podRefusal(stores()[0]!, 'intruder')).toContain(`may not use compute class ${CLASS}`);
 
     const plan = await planSpec(SPEC, { cloud, timing: TIMING, env });
     const changes = plan.resources.filter((r) => r.action !== 'noop');

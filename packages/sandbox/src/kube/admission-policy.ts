@@ -71,6 +71,12 @@ function evaluateBinding(
     return onError(
       'failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction',
     );
+  if (params === 'no paramRef') {
+    const kind = (policy.spec?.paramKind as { kind?: string }).kind;
+    return onError(
+      `failed to configure binding: paramKind kind \`${kind}\` is specified but paramRef is nil`,
+    );
+  }
   // Warn and Audit record a failure without refusing; only Deny refuses.
   const denies = ((binding.spec?.validationActions as string[]) ?? []).includes('Deny');
   for (const param of params) {
@@ -154,17 +160,23 @@ function messageOf(validation: Expression, context: Record<string, unknown>): st
   return validation.message ?? `failed expression: ${validation.expression.trim()}`;
 }
 
-/** The param objects of a binding: [null] without paramKind, or when missing and Allow; 'not found' when missing and Deny. */
+/**
+ * The param objects of a binding, as the API server's CollectParams finds them: [null] without
+ * paramKind; none when missing and Allow ("treated as successful validation": the policy does not
+ * run); 'not found' when missing and Deny; 'no paramRef' when the policy has paramKind and the
+ * binding none (misconfigured). Both go to the failurePolicy.
+ */
 function paramsOf(
   store: ObjectStore,
   policy: KubeObject,
   binding: KubeObject,
   req: AdmissionRequest,
-): (KubeObject | null)[] | 'not found' {
+): (KubeObject | null)[] | 'not found' | 'no paramRef' {
   const kind = policy.spec?.paramKind as { apiVersion: string; kind: string } | undefined;
   const ref = binding.spec?.paramRef as
     { name?: string; namespace?: string; selector?: object; parameterNotFoundAction?: string } | undefined;
-  if (!kind || !ref) return [null];
+  if (!kind) return [null];
+  if (!ref) return 'no paramRef';
   const namespace = ref.namespace ?? req.namespace;
   let found: KubeObject[] = [];
   try {
@@ -180,7 +192,7 @@ function paramsOf(
     found = []; // the param kind is not served
   }
   if (found.length > 0) return found;
-  return ref.parameterNotFoundAction === 'Deny' ? 'not found' : [null];
+  return ref.parameterNotFoundAction === 'Deny' ? 'not found' : [];
 }
 
 function celContext(req: AdmissionRequest, param: KubeObject | null): Record<string, unknown> {

@@ -5,6 +5,7 @@
  * as its own double-quoted literals; nothing here needs an escape sequence.
  */
 import { COMPUTE_CLASS_KEY, SYSTEM_NAMESPACE_PREFIXES } from '../spec/pod-guardrail.js';
+import type { CapacityClassSpec } from '../spec/schema.js';
 
 const q = (s: string) => JSON.stringify(s);
 const KEY = q(COMPUTE_CLASS_KEY);
@@ -42,25 +43,29 @@ function usesClassC({ spec, daemonSet }: ReturnType<PodSource>): string {
   ].join(' || ');
 }
 
-export function guardrailCel(
-  classNames: readonly string[],
-  params: { namespace: string; name: string },
-  pods: PodSource,
-) {
+/**
+ * Where a policy reads each class's namespaces: the params ConfigMap (seed 002's interface, which
+ * an operator can read and narrow), or the spec's namespaces written into the CEL. The second
+ * holds while the ConfigMap is missing: with parameterNotFoundAction Allow the API server skips a
+ * binding whose params are missing ("treated as successful validation"), and Deny would refuse
+ * every matching request before any matchCondition runs (kubernetes/kubernetes#133827).
+ */
+export type NamespacesFrom = 'params' | { spec: readonly Pick<CapacityClassSpec, 'name' | 'namespaces'>[] };
+
+export function guardrailCel(classNames: readonly string[], from: NamespacesFrom, pods: PodSource) {
   const classes = `[${classNames.map(q).join(', ')}]`;
-  const permitted = `params.data[c].split(",").exists(ns, ns == request.namespace)`;
+  const permitted =
+    from === 'params'
+      ? 'has(params.data) && c in params.data && params.data[c].split(",").exists(ns, ns == request.namespace)'
+      : `{${from.spec.map((c) => `${q(c.name)}: [${c.namespaces.map(q).join(', ')}]`).join(', ')}}[c].exists(ns, ns == request.namespace)`;
   return {
-    /** Params-free, so a missing ConfigMap can never make them fail for pods that use no class. */
+    /** Params-free, so which objects a policy looks at never depends on the ConfigMap. */
     notManagedNamespace: `!(${SYSTEM_NAMESPACE_PREFIXES.map((p) => `request.namespace.startsWith(${q(p)})`).join(' || ')})`,
     usesGuardedClass: `${classes}.exists(c, ${usesClassC(pods('object'))})`,
     usedClasses: `${classes}.filter(c, ${usesClassC(pods('object'))})`,
     // An update judges only what it adds: finalizers, labels and scaling of what already runs pass.
     newClasses: `variables.usedClasses.filter(c, oldObject == null || !(${usesClassC(pods('oldObject'))}))`,
-    refusedClasses: `variables.newClasses.filter(c, !(params != null && has(params.data) && c in params.data && ${permitted}))`,
-    paramsPresent: 'params != null || size(variables.newClasses) == 0',
-    paramsMissingMessage:
-      `the guardrail's params ConfigMap ${params.namespace}/${params.name} is missing, so pods that use a compute class ` +
-      'are refused until it is back: run spillway apply, which recreates it',
+    refusedClasses: `variables.newClasses.filter(c, !(${permitted}))`,
     noneRefused: 'size(variables.refusedClasses) == 0',
     refusedMessage:
       `"pods in namespace " + request.namespace + " may not use compute class " + variables.refusedClasses.join(", ") + ` +

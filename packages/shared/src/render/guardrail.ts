@@ -1,16 +1,17 @@
 /**
- * The capacity-class guardrail per cluster (issue 16, after seed 002, written right): a
- * ValidatingAdmissionPolicy, its binding, and the params ConfigMap naming each class's namespaces.
+ * The capacity-class guardrail per cluster (issue 16, after seed 002, written right): the params
+ * ConfigMap naming each class's namespaces, and ValidatingAdmissionPolicies with their bindings.
  *
  * - Pods, and the pod templates of Deployments, ReplicaSets, StatefulSets, DaemonSets and Jobs
  *   (CREATE, UPDATE), so a workload is refused when applied rather than failing in its
  *   controller later. GKE adds a class's toleration to a pod that selects it before validation;
  *   the policy checks the selector and affinity too, so it holds either way.
- * - Which pods it looks at is decided without params (matchConditions: not a system namespace,
- *   uses one of the classes named here), so a missing ConfigMap can only refuse pods that use a
- *   class. parameterNotFoundAction is Allow and the first validation refuses when params are
- *   null: with Deny the API server refuses every matching request before any matchCondition
- *   runs (kubernetes/kubernetes#133827), i.e. every pod in the cluster.
+ * - Each pair twice: one reads the namespaces from the ConfigMap (parameterNotFoundAction Allow),
+ *   one has the spec's namespaces written in. While the ConfigMap is missing the API server skips
+ *   the first, and the second still refuses a class outside its namespaces and nothing else; apply
+ *   recreates the ConfigMap (drift). An edit that narrows the ConfigMap takes effect at once.
+ * - Which objects a policy looks at is decided without params (matchConditions: not a system
+ *   namespace, uses one of the classes named here).
  * - failurePolicy Fail: an evaluation error refuses, it never admits.
  * - An UPDATE is judged on the classes it adds: an object already using a class keeps working
  *   (finalizers, labels, a ReplicaSet's scaling) after its namespace is dropped from the class.
@@ -19,7 +20,13 @@
 import type { CapacityClassSpec } from '../spec/schema.js';
 import { SYSTEM_NAMESPACES } from '../spec/pod-guardrail.js';
 import type { KubeManifest } from './graph.js';
-import { guardrailCel, POD, WORKLOAD_TEMPLATE, type PodSource } from './guardrail-cel.js';
+import {
+  guardrailCel,
+  POD,
+  WORKLOAD_TEMPLATE,
+  type NamespacesFrom,
+  type PodSource,
+} from './guardrail-cel.js';
 
 export const GUARDRAIL_POLICY = 'spillway-compute-class-guardrail';
 export const GUARDRAIL_PARAMS = { namespace: 'kube-system', name: 'spillway-compute-class-namespaces' };
@@ -66,6 +73,7 @@ function policy(
   name: string,
   rules: ResourceRule[],
   cel: ReturnType<typeof guardrailCel>,
+  withParams: boolean,
   labels: Record<string, string>,
 ): KubeManifest {
   return {
@@ -74,7 +82,7 @@ function policy(
     metadata: { name, labels },
     spec: {
       failurePolicy: 'Fail',
-      paramKind: { apiVersion: 'v1', kind: 'ConfigMap' },
+      ...(withParams ? { paramKind: { apiVersion: 'v1', kind: 'ConfigMap' } } : {}),
       matchConstraints: {
         resourceRules: rules.map((r) => ({ ...r, operations: ['CREATE', 'UPDATE'] })),
         // Exact system namespaces without any CEL; the gke-/gmp- prefixes in a matchCondition.
@@ -93,15 +101,12 @@ function policy(
         { name: 'newClasses', expression: cel.newClasses },
         { name: 'refusedClasses', expression: cel.refusedClasses },
       ],
-      validations: [
-        { expression: cel.paramsPresent, message: cel.paramsMissingMessage },
-        { expression: cel.noneRefused, messageExpression: cel.refusedMessage },
-      ],
+      validations: [{ expression: cel.noneRefused, messageExpression: cel.refusedMessage }],
     },
   };
 }
 
-function binding(name: string, labels: Record<string, string>): KubeManifest {
+function binding(name: string, withParams: boolean, labels: Record<string, string>): KubeManifest {
   return {
     apiVersion: ADMISSION_API,
     kind: 'ValidatingAdmissionPolicyBinding',
@@ -109,7 +114,7 @@ function binding(name: string, labels: Record<string, string>): KubeManifest {
     spec: {
       policyName: name,
       validationActions: ['Deny'],
-      paramRef: { ...GUARDRAIL_PARAMS, parameterNotFoundAction: 'Allow' },
+      ...(withParams ? { paramRef: { ...GUARDRAIL_PARAMS, parameterNotFoundAction: 'Allow' } } : {}),
     },
   };
 }
@@ -121,11 +126,17 @@ export function guardrailObjects(
 ): KubeManifest[] {
   if (classes.length === 0) return [];
   const names = classes.map((c) => c.name);
+  const sources: { suffix: string; from: NamespacesFrom }[] = [
+    { suffix: '', from: 'params' },
+    { suffix: '-spec', from: { spec: classes } },
+  ];
   return [
     guardrailParams(classes, labels),
-    ...GUARDED.flatMap((g) => [
-      policy(g.name, g.rules, guardrailCel(names, GUARDRAIL_PARAMS, g.pods), labels),
-      binding(g.name, labels),
-    ]),
+    ...sources.flatMap(({ suffix, from }) =>
+      GUARDED.flatMap((g) => [
+        policy(`${g.name}${suffix}`, g.rules, guardrailCel(names, from, g.pods), from === 'params', labels),
+        binding(`${g.name}${suffix}`, from === 'params', labels),
+      ]),
+    ),
   ];
 }
