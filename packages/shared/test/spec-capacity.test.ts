@@ -286,6 +286,22 @@ describe('capacity classes: warnings (exit 0)', () => {
     ]);
   });
 
+  it('warns when two classes share an accelerator type: GKE limits it per cluster, so their budgets are shared', () => {
+    const warnings = warningsAfter((d) => {
+      d.platform.spec.capacityClasses.push({
+        ...structuredClone(h100(d)),
+        name: 'h100-spot',
+        order: [{ spot: {} }],
+      });
+    });
+    expect(warnings).toEqual([
+      "spec.capacityClasses[0].maxAccelerators: nvidia-h100-80gb is also used by class h100-spot: GKE limits each accelerator type per cluster, so this class's budget is shared and it may grow past 16 while the others leave theirs idle — give each class its own accelerator type if each budget must hold on its own; the total stays within the sum of the budgets",
+      expect.stringContaining(
+        'spec.capacityClasses[1].maxAccelerators: nvidia-h100-80gb is also used by class h100',
+      ),
+    ]);
+  });
+
   it('warns about a reservation in a zone no cluster is in', () => {
     expect(
       warningsAfter((d) => {
@@ -317,15 +333,18 @@ describe('capacity classes: warnings (exit 0)', () => {
       accelerator: { type: 'nvidia-h100-80gb', count: 2 },
       machineType: 'a3-highgpu-2g',
     };
+    // The pool shares the class's accelerator type (a warning of its own, tested above).
+    const poolWarnings = (edit: Parameters<typeof warningsAfter>[0]) =>
+      warningsAfter(edit).filter((w) => !w.includes('is also used by'));
     expect(
-      warningsAfter((d) => {
+      poolWarnings((d) => {
         d.platform.spec.clusters[0].acceleratorPools = [pool];
       }),
     ).toEqual([
       'spec.clusters[0].acceleratorPools[0].machineType: a3-highgpu-2g is not sold on demand (only as Spot or flex-start VMs), and this pool is not spot: its nodes may never come — set spot: true, use a3-highgpu-8g, or move the cluster to a capacity class with flexStart and spot tiers',
     ]);
     expect(
-      warningsAfter((d) => {
+      poolWarnings((d) => {
         d.platform.spec.clusters[0].acceleratorPools = [{ ...pool, spot: true }];
       }),
     ).toEqual([]);

@@ -61,6 +61,7 @@ export function capacityWarnings(
       });
     });
   }
+  out.push(...sharedBudgetWarnings(platforms));
   out.push(...onDemandPoolWarnings(platforms));
   for (const { doc, value } of services) {
     const platform = platforms.find((p) => p.value.metadata.name === value.spec.platform)?.value;
@@ -136,4 +137,39 @@ function onDemandPoolWarnings(platforms: Typed<PlatformDoc>[]): SpecIssue[] {
       ),
     ),
   );
+}
+
+/**
+ * Node auto-provisioning limits each accelerator type cluster-wide (render/cluster-autoscaling.ts):
+ * classes on one type, or a class beside pools of its type, share one limit, so one class may use
+ * what the others leave idle. Said, not refused: the total stays within the budgets' sum.
+ */
+function sharedBudgetWarnings(platforms: Typed<PlatformDoc>[]): SpecIssue[] {
+  const out: SpecIssue[] = [];
+  for (const { doc, value } of platforms) {
+    const typeOf = (c: PlatformDoc['spec']['capacityClasses'][number]) => c.accelerator?.type ?? c.tpu?.type;
+    value.spec.capacityClasses.forEach((c, i) => {
+      const type = typeOf(c);
+      const classes = value.spec.capacityClasses
+        .filter((o) => o !== c && typeOf(o) === type)
+        .map((o) => o.name);
+      const pools = value.spec.clusters.some((cl) =>
+        cl.acceleratorPools.some((p) => p.accelerator.type === type),
+      );
+      if (!type || (classes.length === 0 && !pools)) return;
+      const sharers = [
+        ...(classes.length ? [`class${classes.length > 1 ? 'es' : ''} ${classes.join(', ')}`] : []),
+        ...(pools ? ["the clusters' own pools"] : []),
+      ];
+      out.push(
+        located(
+          doc,
+          ['spec', 'capacityClasses', i, 'maxAccelerators'],
+          `${type} is also used by ${sharers.join(' and ')}: GKE limits each accelerator type per cluster, so this class's budget is shared and it may grow past ${c.maxAccelerators} while the others leave theirs idle`,
+          'give each class its own accelerator type if each budget must hold on its own; the total stays within the sum of the budgets',
+        ),
+      );
+    });
+  }
+  return out;
 }
