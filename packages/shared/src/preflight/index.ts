@@ -26,12 +26,17 @@ export interface PreflightOptions {
 }
 
 export async function preflight(spec: Spec, options: PreflightOptions): Promise<PreflightReport> {
+  return (await observeAndJudge(spec, options)).report;
+}
+
+async function observeAndJudge(spec: Spec, options: PreflightOptions) {
   const owned = spec.platforms.filter((p) => !p.reference);
   const observed = await Promise.all(
     owned.map((p) => readPlatform(p, options.cloud, options.timing, options.onRetry)),
   );
   const regions = observed.flatMap(judge);
-  return { ok: regions.every((r) => r.checks.every((c) => c.verdict !== 'failure')), regions };
+  const report = { ok: regions.every((r) => r.checks.every((c) => c.verdict !== 'failure')), regions };
+  return { report, observed };
 }
 
 function judge(o: Observed): PreflightRegion[] {
@@ -73,7 +78,12 @@ export class PreflightFailedError extends Error {
  * reads say what is wrong with access.
  */
 export async function preflightGate(spec: Spec, options: PreflightOptions): Promise<PreflightCheck[]> {
-  const report = await preflight(spec, options);
+  const { report, observed } = await observeAndJudge(spec, options);
+  // The run's first read is this same list: where it failed (unreachable, no credentials), the run
+  // would fail on it too, after a second read deadline. Say so now, in the run's own words.
+  for (const o of observed)
+    if (!o.clusters.ok)
+      throw new Error(`cannot list the GKE clusters of project ${o.platform.projectId}: ${o.clusters.error}`);
   if (!report.ok) throw new PreflightFailedError(report);
   return warningsOf(report).map((w) => ({ ...w, name: `${w.region}: ${w.name}` }));
 }
