@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { applySpec, checkSpec, destroySpec, planSpec, type Cloud, type Spec } from '@spillway/shared';
-import { addReservation, type Sandbox } from '@spillway/sandbox';
-import { exampleSpec, exampleText, repo, sandboxAndCloud, TIMING } from './helpers.js';
+import type { Sandbox } from '@spillway/sandbox';
+import { capacityExampleSandbox, capacityExampleText, exampleSpec, exampleText, TIMING } from './helpers.js';
 import { parse, stringify } from 'yaml';
 
 /**
@@ -12,7 +10,7 @@ import { parse, stringify } from 'yaml';
  * which GKE reads back as strings); destroying the service empties the class's pools, which GKE
  * then deletes; destroying everything after the class scaled up leaves no cluster, so no pool.
  */
-const TEXT = readFileSync(join(repo, 'examples/capacity-classes.yaml'), 'utf8');
+const TEXT = capacityExampleText;
 const SPEC = exampleSpec(TEXT);
 
 /** The example's service alone, on its platform read-only (an application repository's view). */
@@ -35,14 +33,7 @@ const clusters = async () =>
   (await cloud.container().listClusters({ parent: 'projects/my-project/locations/-' }))[0].clusters ?? [];
 
 beforeAll(async () => {
-  ({ sandbox, cloud, env } = await sandboxAndCloud({}));
-  addReservation(sandbox.google.states.compute.capacity!, SPEC.platforms[0]!.projectId, {
-    name: 'h100-block',
-    zone: 'us-east4-a',
-    machineType: 'a3-highgpu-8g',
-    count: 2,
-    accelerator: { type: 'nvidia-h100-80gb', count: 8 },
-  });
+  ({ sandbox, cloud, env } = await capacityExampleSandbox({}));
 }, 60_000);
 
 afterAll(async () => {

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
@@ -11,8 +10,8 @@ import {
   type Cloud,
   type HealthReport,
 } from '@spillway/shared';
-import { addReservation, type Sandbox } from '@spillway/sandbox';
-import { exampleSpec, repo, sandboxAndCloud, TIMING } from './helpers.js';
+import type { Sandbox } from '@spillway/sandbox';
+import { capacityExampleSandbox, capacityExampleText, exampleSpec, repo, TIMING } from './helpers.js';
 
 /**
  * Capacity that arrives, on the sandbox with the real clients: the capacity-classes example (a
@@ -21,7 +20,7 @@ import { exampleSpec, repo, sandboxAndCloud, TIMING } from './helpers.js';
  * every tier out in a region, apply fails naming the tiers tried.
  */
 const SPEC_FILE = join(repo, 'examples/capacity-classes.yaml');
-const SPEC = exampleSpec(readFileSync(SPEC_FILE, 'utf8'));
+const SPEC = exampleSpec(capacityExampleText);
 const POOL = 'vllm-llama3-8b-instruct';
 const TIERS = ['reservation', 'on-demand', 'flex-start', 'spot'] as const;
 
@@ -33,7 +32,7 @@ const region = (report: HealthReport, name: string) => report.regions.find((r) =
 const apply = () => applySpec(SPEC, { cloud, timing: TIMING, env, allowReplace: false });
 
 beforeAll(async () => {
-  ({ sandbox, cloud, env } = await sandboxAndCloud({
+  ({ sandbox, cloud, env } = await capacityExampleSandbox({
     faults: {
       stockouts: [
         { region: 'us-east4', tier: 'reservation' },
@@ -41,14 +40,6 @@ beforeAll(async () => {
       ],
     },
   }));
-  // The reservation the class names is there (preflight checks it); its capacity is what is out.
-  addReservation(sandbox.google.states.compute.capacity!, SPEC.platforms[0]!.projectId, {
-    name: 'h100-block',
-    zone: 'us-east4-a',
-    machineType: 'a3-highgpu-8g',
-    count: 2,
-    accelerator: { type: 'nvidia-h100-80gb', count: 8 },
-  });
 }, 60_000);
 
 afterAll(async () => {

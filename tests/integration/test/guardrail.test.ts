@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { applySpec, GUARDRAIL_PARAMS, GUARDRAIL_POLICY, planSpec, type Cloud } from '@spillway/shared';
-import { addReservation, type Sandbox } from '@spillway/sandbox';
-import { exampleSpec, repo, sandboxAndCloud, TIMING } from './helpers.js';
+import type { Sandbox } from '@spillway/sandbox';
+import { capacityExampleSandbox, capacityExampleText, exampleSpec, TIMING } from './helpers.js';
 
 /**
  * The capacity-class guardrail applied by the engine to the sandbox: its objects in every cluster,
  * pods refused outside the class's namespaces, and a deleted params ConfigMap seen as drift that
  * the next apply recreates.
  */
-const SPEC = exampleSpec(readFileSync(join(repo, 'examples/capacity-classes.yaml'), 'utf8'));
+const SPEC = exampleSpec(capacityExampleText);
 const CLASS = SPEC.platforms[0]!.capacityClasses[0]!.name;
 
 let sandbox: Sandbox;
@@ -39,15 +37,7 @@ function podRefusal(store: ReturnType<typeof stores>[number], namespace: string)
 }
 
 beforeAll(async () => {
-  ({ sandbox, cloud, env } = await sandboxAndCloud());
-  // The reservation the class names is there, as preflight requires.
-  addReservation(sandbox.google.states.compute.capacity!, SPEC.platforms[0]!.projectId, {
-    name: 'h100-block',
-    zone: 'us-east4-a',
-    machineType: 'a3-highgpu-8g',
-    count: 2,
-    accelerator: { type: 'nvidia-h100-80gb', count: 8 },
-  });
+  ({ sandbox, cloud, env } = await capacityExampleSandbox());
 }, 60_000);
 
 afterAll(async () => {

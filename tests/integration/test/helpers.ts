@@ -10,7 +10,7 @@ import {
   type Spec,
   type Timing,
 } from '@spillway/shared';
-import { startSandbox, type Sandbox, type SandboxOptions } from '@spillway/sandbox';
+import { addReservation, startSandbox, type Sandbox, type SandboxOptions } from '@spillway/sandbox';
 
 export const repo = fileURLToPath(new URL('../../..', import.meta.url));
 export const upstreamDir = resolve(repo, '..', 'shared', 'upstream');
@@ -40,6 +40,24 @@ export async function sandboxAndCloud(
   });
   const env = { ...sandbox.env, HF_TOKEN: CANARY };
   return { sandbox, cloud: cloudFromEnv(env), env };
+}
+
+export const capacityExampleText = readFileSync(join(repo, 'examples/capacity-classes.yaml'), 'utf8');
+
+/**
+ * The sandbox for examples/capacity-classes.yaml: the H100 reservation its class names is in
+ * Compute (preflight checks it is there), whatever the faults do to its capacity.
+ */
+export async function capacityExampleSandbox(options: SandboxOptions = {}) {
+  const made = await sandboxAndCloud(options);
+  addReservation(made.sandbox.google.states.compute.capacity!, 'my-project', {
+    name: 'h100-block',
+    zone: 'us-east4-a',
+    machineType: 'a3-highgpu-8g',
+    count: 2,
+    accelerator: { type: 'nvidia-h100-80gb', count: 8 },
+  });
+  return made;
 }
 
 /** A token value that must never appear in any output, event, plan, error or log. */
